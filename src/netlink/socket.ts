@@ -1,0 +1,374 @@
+// The request/response client: one netlink socket (the `netlink` package's
+// RawNetlinkSocket), sequence numbers, replies matched by seq and port, ACKs,
+// dumps collected until NLMSG_DONE (retried when interrupted), timeouts,
+// several requests in flight, multicast delivery for event subscribers.
+import { createRequire } from 'node:module'
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
+import type { RawNetlinkSocket as RawSocketType, MessageInfo } from 'netlink/dist/raw.js'
+import { NetlinkDecodeError, NetlinkError, NetlinkOverrunError, NetlinkTimeoutError, type OperationContext } from './errors.js'
+import {
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI,
+  NLM_F_REQUEST, NLMSG_HDRLEN, decodeDoneErrno, decodeErrorMessage, forEachMessage
+} from './message.js'
+import { readU16, readU32 } from './attributes.js'
+import { SOL_NETLINK, NETLINK_EXT_ACK } from './message.js'
+import type { NetNamespace } from './netns.js'
+
+
+
+export const NETLINK_GET_STRICT_CHK = 12
+export const NETLINK_CAP_ACK = 10
+
+// Loaded on first socket, by path: the package root would load its codecs too.
+let RawSocketClass: typeof RawSocketType | undefined
+function rawSocketClass (): typeof RawSocketType {
+  RawSocketClass ??= (createRequire(import.meta.url)('netlink/dist/raw.js') as { RawNetlinkSocket: typeof RawSocketType }).RawNetlinkSocket
+  return RawSocketClass
+}
+
+export interface NetlinkSocketOptions {
+  /** Netlink protocol; NETLINK_ROUTE (0) by default. */
+  protocol?: number
+  /** Create the socket inside this namespace; every request then acts there. */
+  namespace?: NetNamespace
+  /** SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max). Default 1 MiB. */
+  receiveBufferSize?: number
+  /** Per-request timeout in ms (dumps: since the last message received). Default 10 s. */
+  timeoutMs?: number
+  /** Ask the kernel for extended acks (its error text). Costs loading koffi. */
+  extendedAck?: boolean
+  /** Strict checking, which lets dump requests carry filters. Costs loading koffi. */
+  strictCheck?: boolean
+}
+
+/** Turns one reply message into a value; undefined to skip it. */
+export type ReplyDecoder<T> = (buf: Uint8Array, type: number, start: number, end: number) => T | undefined
+
+type Visit = (buf: Uint8Array, type: number, flags: number, start: number, end: number) => void
+
+interface Pending {
+  /** Handles one message of this request; the request decides when it is done. */
+  visit: Visit
+  fail: (err: Error) => void
+  timer: NodeJS.Timeout | undefined
+  context: OperationContext
+}
+
+/** A multicast (event) message handler. */
+export type MulticastHandler = (buf: Uint8Array, type: number, flags: number, start: number, end: number) => void
+
+const MAX_DUMP_RETRIES = 5
+// The kernel builds dump replies of at most 32 KiB; single messages can be larger.
+const RECEIVE_MESSAGE_SIZE = 64 * 1024
+
+export class NetlinkSocket {
+  readonly port: number
+  readonly namespaceName: string | undefined
+  readonly timeoutMs: number
+  private readonly raw: RawSocketType
+  private seq = Math.floor(Math.random() * 0x7fffffff) >>> 0
+  private readonly pending = new Map<number, Pending>()
+  private multicast: MulticastHandler | undefined
+  private overrun: ((err: NetlinkOverrunError) => void) | undefined
+  private closed = false
+
+  private constructor (raw: RawSocketType, options: NetlinkSocketOptions) {
+    this.raw = raw
+    this.port = raw.address().port
+    this.namespaceName = options.namespace?.path
+    this.timeoutMs = options.timeoutMs ?? 10_000
+    raw.on('message', (msg, info) => { this.receive(msg, info) })
+    raw.on('truncatedMessage', (_msg, info) => {
+      this.failAll(new NetlinkDecodeError(`a netlink message of ${info.truncated ?? '?'} bytes did not fit the ${RECEIVE_MESSAGE_SIZE}-byte receive buffer`, 0))
+    })
+    raw.on('error', (err) => {
+      if (err.code === 'ENOBUFS') {
+        const e = new NetlinkOverrunError(`netlink socket ${this.port}${this.where()}`)
+        this.overrun?.(e)
+        this.failAll(e)
+      } else {
+        this.failAll(err)
+      }
+    })
+  }
+
+  /** Opens a socket, inside options.namespace when given (synchronously, then back). */
+  static open (options: NetlinkSocketOptions = {}): NetlinkSocket {
+    const Raw = rawSocketClass()
+    const make = (): RawSocketType => new Raw(options.protocol ?? NETLINK_ROUTE, {
+      messagePeeking: false,
+      msgBufferSize: RECEIVE_MESSAGE_SIZE,
+      recvBufferSize: options.receiveBufferSize ?? 1 << 20,
+      sendBufferSize: 0
+    })
+    const wantOptions = options.extendedAck === true || options.strictCheck === true
+    let inode: string | undefined
+    // The socket's inode is listed only in its own namespace's table: look it up while there.
+    const makeAndFind = (): RawSocketType => {
+      const r = make()
+      if (wantOptions) inode = socketInode(r.address().port)
+      return r
+    }
+    const raw = options.namespace !== undefined ? options.namespace.run(makeAndFind) : makeAndFind()
+    const sock = new NetlinkSocket(raw, options)
+    try {
+      if (inode !== undefined) {
+        const fd = fdOfInode(inode)
+        if (options.extendedAck === true) sock.setOption(fd, NETLINK_EXT_ACK, 1)
+        if (options.strictCheck === true) sock.setOption(fd, NETLINK_GET_STRICT_CHK, 1)
+      }
+    } catch (err) {
+      sock.close()
+      throw err
+    }
+    return sock
+  }
+
+  private where (): string { return this.namespaceName !== undefined ? ` in ${this.namespaceName}` : '' }
+
+  /** setsockopt(fd, SOL_NETLINK, opt, value) through koffi (loaded lazily). */
+  private setOption (fd: number, opt: number, value: number): void {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
+    const setsockopt = koffi.load('libc.so.6').func('int setsockopt(int fd, int level, int opt, _In_ int *value, unsigned int len)')
+    if (setsockopt(fd, SOL_NETLINK, opt, [value], 4) !== 0) {
+      throw new NetlinkError(koffi.errno(), this.context(`setsockopt(SOL_NETLINK, ${opt})`))
+    }
+  }
+
+  /** Joins an rtnetlink (or other) multicast group. */
+  addMembership (group: number): void { this.raw.addMembership(group) }
+  dropMembership (group: number): void { this.raw.dropMembership(group) }
+  /** Messages that answer no request of ours (events) go here. */
+  onMulticast (handler: MulticastHandler | undefined, onOverrun?: (err: NetlinkOverrunError) => void): void {
+    this.multicast = handler
+    this.overrun = onOverrun
+  }
+
+  /** Lets the process exit while this socket is open (event listeners). */
+  unref (): void { this.raw.unref() }
+  ref (): void { this.raw.ref() }
+
+  close (): void {
+    if (this.closed) return
+    this.closed = true
+    this.failAll(new Error(`netlink socket ${this.port}${this.where()} closed`))
+    this.raw.close()
+  }
+
+  private nextSeq (): number {
+    this.seq = (this.seq + 1) >>> 0
+    if (this.seq === 0) this.seq = 1
+    return this.seq
+  }
+
+  private context (operation: string): OperationContext {
+    return this.namespaceName !== undefined ? { operation, namespace: this.namespaceName } : { operation }
+  }
+
+  private failAll (err: Error): void {
+    const all = [...this.pending.values()]
+    this.pending.clear()
+    for (const p of new Set(all)) { clearTimeout(p.timer); p.fail(err) }
+  }
+
+  private receive (buf: Buffer, info: MessageInfo): void {
+    if (info.port !== 0) return // only the kernel talks to us
+    try {
+      forEachMessage(buf, (type, flags, seq, pid, start, end) => {
+        const p = info.groups === 0 && pid === this.port ? this.pending.get(seq) : undefined
+        if (p !== undefined) p.visit(buf, type, flags, start, end)
+        else if (type !== NLMSG_NOOP) this.multicast?.(buf, type, flags, start, end)
+      })
+    } catch (err) {
+      this.failAll(err as Error)
+    }
+  }
+
+  private armTimer (seqs: number[], p: Pending): void {
+    clearTimeout(p.timer)
+    p.timer = setTimeout(() => {
+      for (const s of seqs) this.pending.delete(s)
+      p.fail(new NetlinkTimeoutError(p.context, this.timeoutMs))
+    }, this.timeoutMs)
+  }
+
+  /** Writes seq and port into each message header of buf; returns the seqs. */
+  private stamp (buf: Buffer, flagsOr: number): Array<{ seq: number, flags: number }> {
+    const out: Array<{ seq: number, flags: number }> = []
+    let off = 0
+    while (off + NLMSG_HDRLEN <= buf.length) {
+      const len = readU32(buf, off)
+      if (len < NLMSG_HDRLEN || off + len > buf.length) throw new TypeError(`request has a bad message length ${len} at byte ${off}`)
+      const flags = readU16(buf, off + 6) | NLM_F_REQUEST | flagsOr
+      const seq = this.nextSeq()
+      buf.writeUInt16LE(flags, off + 6)
+      buf.writeUInt32LE(seq, off + 8)
+      buf.writeUInt32LE(0, off + 12)
+      out.push({ seq, flags })
+      off += (len + 3) & ~3
+    }
+    return out
+  }
+
+  private send (buf: Buffer, p: Pending, seqs: number[]): void {
+    if (this.closed) { p.fail(new Error(`netlink socket ${this.port}${this.where()} is closed`)); return }
+    for (const s of seqs) this.pending.set(s, p)
+    this.armTimer(seqs, p)
+    this.raw.send(buf, {}, (err) => {
+      if (err !== undefined) {
+        for (const s of seqs) this.pending.delete(s)
+        clearTimeout(p.timer)
+        p.fail(new NetlinkError(err.errno, this.context(`sendmsg of ${p.context.operation}`)))
+      }
+    })
+  }
+
+  private errorFrom (buf: Uint8Array, start: number, end: number, flags: number, operation: string): NetlinkError | undefined {
+    const e = decodeErrorMessage(buf, start, end, flags)
+    if (e.errno === 0) return undefined
+    return new NetlinkError(e.errno, this.context(operation), { message: e.message, offset: e.offset })
+  }
+
+  /** Sends one request with NLM_F_ACK and waits for the kernel's acknowledgement. */
+  ack (request: Buffer, operation: string): Promise<void> {
+    return this.batch(request, operation, NLM_F_ACK)
+  }
+
+  /**
+   * Sends every message in request (one datagram) and waits until each one
+   * that asked for an ACK is answered. Rejects with the first error the
+   * kernel reports for any of them (nf_tables batches report per message).
+   */
+  batch (request: Buffer, operation: string, flagsOr = 0): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stamped = this.stamp(request, flagsOr)
+      const seqs = stamped.map(s => s.seq)
+      let waiting = stamped.filter(s => (s.flags & NLM_F_ACK) !== 0).length
+      if (waiting === 0) { reject(new TypeError(`${operation}: no message asks for an acknowledgement`)); return }
+      let firstError: Error | undefined
+      const p: Pending = {
+        context: this.context(operation),
+        timer: undefined,
+        fail: reject,
+        visit: (buf, type, flags, start, end) => {
+          if (type !== NLMSG_ERROR) return
+          const e = this.errorFrom(buf, start, end, flags, operation)
+          const acked = e === undefined || (stamped.find(s => s.seq === readU32(buf, start + 12))?.flags ?? 0) & NLM_F_ACK
+          if (e !== undefined) firstError ??= e
+          if (acked !== 0) waiting--
+          if (waiting <= 0) {
+            for (const s of seqs) this.pending.delete(s)
+            clearTimeout(p.timer)
+            if (firstError !== undefined) reject(firstError); else resolve()
+          }
+        }
+      }
+      this.send(request, p, seqs)
+    })
+  }
+
+  /** Sends a GET for one object and decodes the single reply. */
+  get<T>(request: Buffer, decode: ReplyDecoder<T>, operation: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const [{ seq }] = this.stamp(request, 0) as [{ seq: number, flags: number }]
+      const p: Pending = {
+        context: this.context(operation),
+        timer: undefined,
+        fail: reject,
+        visit: (buf, type, flags, start, end) => {
+          this.pending.delete(seq)
+          clearTimeout(p.timer)
+          if (type === NLMSG_ERROR) {
+            const e = this.errorFrom(buf, start, end, flags, operation)
+            reject(e ?? new Error(`${operation}: the kernel acknowledged but sent no object`))
+            return
+          }
+          try {
+            const v = decode(buf, type, start, end)
+            if (v === undefined) reject(new NetlinkDecodeError(`${operation}: unexpected reply type ${type}`, start)); else resolve(v)
+          } catch (err) { reject(err as Error) }
+        }
+      }
+      this.send(request, p, [seq])
+    })
+  }
+
+  /**
+   * Sends a dump request (NLM_F_DUMP is the caller's) and collects every
+   * decoded reply until NLMSG_DONE. An interrupted dump (NLM_F_DUMP_INTR:
+   * the table changed under it) is repeated, at most MAX_DUMP_RETRIES times.
+   */
+  async dump<T>(request: Buffer, decode: ReplyDecoder<T>, operation: string): Promise<T[]> {
+    for (let attempt = 0; ; attempt++) {
+      const { items, interrupted } = await this.dumpOnce(Buffer.from(request), decode, operation)
+      if (!interrupted) return items
+      if (attempt + 1 >= MAX_DUMP_RETRIES) {
+        throw new NetlinkError(4 /* EINTR */, this.context(`${operation} (dump interrupted by concurrent changes ${MAX_DUMP_RETRIES} times)`))
+      }
+    }
+  }
+
+  private dumpOnce<T>(request: Buffer, decode: ReplyDecoder<T>, operation: string): Promise<{ items: T[], interrupted: boolean }> {
+    return new Promise((resolve, reject) => {
+      const [{ seq }] = this.stamp(request, 0) as [{ seq: number, flags: number }]
+      const items: T[] = []
+      let interrupted = false
+      let failed: Error | undefined
+      const finish = (): void => {
+        this.pending.delete(seq)
+        clearTimeout(p.timer)
+      }
+      const p: Pending = {
+        context: this.context(operation),
+        timer: undefined,
+        fail: reject,
+        visit: (buf, type, flags, start, end) => {
+          if ((flags & NLM_F_DUMP_INTR) !== 0) interrupted = true
+          if (type === NLMSG_DONE) {
+            finish()
+            const errno = decodeDoneErrno(buf, start, end)
+            if (failed !== undefined) reject(failed)
+            else if (errno !== 0) reject(new NetlinkError(errno, this.context(operation)))
+            else resolve({ items, interrupted })
+            return
+          }
+          if (type === NLMSG_ERROR) {
+            finish()
+            reject(this.errorFrom(buf, start, end, flags, operation) ?? new Error(`${operation}: acknowledged without a dump`))
+            return
+          }
+          if (type === NLMSG_OVERRUN) { failed ??= new NetlinkOverrunError(operation); return }
+          if (failed !== undefined) return
+          try {
+            const v = decode(buf, type, start, end)
+            if (v !== undefined) items.push(v)
+          } catch (err) { failed = err as Error }
+          // Large dumps: the timeout counts from the last message.
+          if ((flags & NLM_F_MULTI) !== 0 && p.timer !== undefined) p.timer.refresh()
+        }
+      }
+      this.send(request, p, [seq])
+    })
+  }
+}
+
+// RawNetlinkSocket does not expose its fd, so socket options need a detour:
+// our port id → the socket's inode (/proc/thread-self/net/netlink, read in the
+// socket's namespace) → the fd in /proc/self/fd that links to that inode.
+function socketInode (port: number): string {
+  for (const line of readFileSync('/proc/thread-self/net/netlink', 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/)
+    if (f.length >= 10 && Number(f[2]) === port) return f[9]!
+  }
+  throw new Error(`netlink socket ${port} is not listed in /proc/thread-self/net/netlink`)
+}
+
+function fdOfInode (inode: string): number {
+  const target = `socket:[${inode}]`
+  for (const name of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${name}`) === target) return Number(name)
+    } catch {}
+  }
+  throw new Error(`no file descriptor of this process links to ${target}`)
+}
