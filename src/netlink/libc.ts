@@ -1,7 +1,7 @@
 // The few libc calls Node does not offer (setns, unshare, mount, flock),
 // through koffi. koffi is loaded on first use only: it costs milliseconds of
 // start-up that a caller which never switches namespaces should not pay.
-import { createRequire } from 'node:module'
+import { loadKoffi } from './native.js'
 import { errnoInfo } from './errors.js'
 
 export const CLONE_NEWNET = 0x40000000
@@ -30,7 +30,7 @@ let libc: Libc | undefined
 
 function load (): Libc {
   if (libc !== undefined) return libc
-  const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
+  const koffi = loadKoffi()
   const lib = koffi.load('libc.so.6')
   const flock = lib.func('int flock(int fd, int op)')
   libc = {

@@ -2,7 +2,6 @@
 // RawNetlinkSocket), sequence numbers, replies matched by seq and port, ACKs,
 // dumps collected until NLMSG_DONE (retried when interrupted), timeouts,
 // several requests in flight, multicast delivery for event subscribers.
-import { createRequire } from 'node:module'
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import type { RawNetlinkSocket as RawSocketType, MessageInfo } from 'netlink/dist/raw.js'
 import { NetlinkDecodeError, NetlinkError, NetlinkOverrunError, NetlinkTimeoutError, type OperationContext } from './errors.js'
@@ -13,18 +12,13 @@ import {
 import { readU16, readU32 } from './attributes.js'
 import { SOL_NETLINK, NETLINK_EXT_ACK } from './message.js'
 import type { NetNamespace } from './netns.js'
+import { loadKoffi, loadRawNetlinkSocket } from './native.js'
 
 
 
 export const NETLINK_GET_STRICT_CHK = 12
 export const NETLINK_CAP_ACK = 10
 
-// Loaded on first socket, by path: the package root would load its codecs too.
-let RawSocketClass: typeof RawSocketType | undefined
-function rawSocketClass (): typeof RawSocketType {
-  RawSocketClass ??= (createRequire(import.meta.url)('netlink/dist/raw.js') as { RawNetlinkSocket: typeof RawSocketType }).RawNetlinkSocket
-  return RawSocketClass
-}
 
 export interface NetlinkSocketOptions {
   /** Netlink protocol; NETLINK_ROUTE (0) by default. */
@@ -94,7 +88,7 @@ export class NetlinkSocket {
 
   /** Opens a socket, inside options.namespace when given (synchronously, then back). */
   static open (options: NetlinkSocketOptions = {}): NetlinkSocket {
-    const Raw = rawSocketClass()
+    const Raw = loadRawNetlinkSocket()
     const make = (): RawSocketType => new Raw(options.protocol ?? NETLINK_ROUTE, {
       messagePeeking: false,
       msgBufferSize: RECEIVE_MESSAGE_SIZE,
@@ -128,7 +122,7 @@ export class NetlinkSocket {
 
   /** setsockopt(fd, SOL_NETLINK, opt, value) through koffi (loaded lazily). */
   private setOption (fd: number, opt: number, value: number): void {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi')
+    const koffi = loadKoffi()
     const setsockopt = koffi.load('libc.so.6').func('int setsockopt(int fd, int level, int opt, _In_ int *value, unsigned int len)')
     if (setsockopt(fd, SOL_NETLINK, opt, [value], 4) !== 0) {
       throw new NetlinkError(koffi.errno(), this.context(`setsockopt(SOL_NETLINK, ${opt})`))
