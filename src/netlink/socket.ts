@@ -232,8 +232,10 @@ export class NetlinkSocket {
    * Sends every message in request (one datagram) and waits until each one
    * that asked for an ACK is answered. Rejects with the first error the
    * kernel reports for any of them (nf_tables batches report per message).
+   * describe(i), when given, names the i-th message of request (0-based) in
+   * the error of a message that failed, e.g. the failing op of a batch.
    */
-  batch (request: Buffer, operation: string, flagsOr = 0): Promise<void> {
+  batch (request: Buffer, operation: string, flagsOr = 0, describe?: (index: number) => string): Promise<void> {
     return new Promise((resolve, reject) => {
       const stamped = this.stamp(request, flagsOr)
       const seqs = stamped.map(s => s.seq)
@@ -246,8 +248,9 @@ export class NetlinkSocket {
         fail: reject,
         visit: (buf, type, flags, start, end) => {
           if (type !== NLMSG_ERROR) return
-          const e = this.errorFrom(buf, start, end, flags, operation)
-          const acked = e === undefined || (stamped.find(s => s.seq === readU32(buf, start + 12))?.flags ?? 0) & NLM_F_ACK
+          const index = stamped.findIndex(s => s.seq === readU32(buf, start + 12))
+          const e = this.errorFrom(buf, start, end, flags, describe !== undefined && index >= 0 ? describe(index) : operation)
+          const acked = e === undefined || (stamped[index]?.flags ?? 0) & NLM_F_ACK
           if (e !== undefined) firstError ??= e
           if (acked !== 0) waiting--
           if (waiting <= 0) {
