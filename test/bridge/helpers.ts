@@ -1,0 +1,206 @@
+// Test harness for the bridge plugin: throwaway "node" and "pod" namespaces,
+// the plugin run exactly as a runtime runs it (env CNI_*, config on stdin,
+// inside the node namespace), and kernel state read back with iproute2 as an
+// independent oracle. Never touches the root namespace.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const BIN_DIR = join(ROOT, 'bin')
+export const OUR_BRIDGE = join(BIN_DIR, 'bridge')
+export const OFFICIAL_DIR = '/usr/lib/cni'
+export const OFFICIAL_BRIDGE = join(OFFICIAL_DIR, 'bridge')
+
+export const isRoot = process.getuid?.() === 0
+
+/** Why the integration tests cannot run here, or undefined when they can. */
+export function skipReason (): string | undefined {
+  if (!isRoot) return 'needs root: creates network namespaces'
+  if (!existsSync(OUR_BRIDGE)) return `${OUR_BRIDGE} is missing: run npm run build first`
+  if (!existsSync(join(BIN_DIR, 'host-local'))) return `${join(BIN_DIR, 'host-local')} is missing: run npm run build first`
+  return undefined
+}
+
+interface Teardown { teardown: (fn: () => void | Promise<void>) => void }
+
+let counter = 0
+/** A unique prefix for this process's namespaces and files. */
+export function uniqueName (what: string): string {
+  return `tscni-t-${process.pid}-${++counter}-${what}`
+}
+
+/** ip netns add NAME; removed in teardown (also on failure). */
+export function makeNamespace (t: Teardown, what: string): string {
+  const name = uniqueName(what)
+  execFileSync('ip', ['netns', 'add', name])
+  t.teardown(() => { deleteNamespace(name) })
+  return name
+}
+
+export function deleteNamespace (name: string): void {
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
+}
+
+export function nsPath (name: string): string { return `/var/run/netns/${name}` }
+
+/** A temporary directory removed in teardown. */
+export function makeTempDir (t: Teardown, what: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tscni-t-${process.pid}-${what}-`))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+export interface RunOptions {
+  /** The plugin executable; ours by default. */
+  plugin?: string
+  /** The namespace the plugin runs in (the "node"). */
+  node: string
+  command: string
+  containerId?: string
+  /** CNI_NETNS; omitted when undefined, empty string kept. */
+  netns?: string
+  ifname?: string
+  cniArgs?: string
+  /** CNI_PATH; our bin/ by default. */
+  path?: string
+  config: unknown
+  extraEnv?: Record<string, string>
+}
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout parsed, when it is JSON. */
+  json: any
+}
+
+/** Runs a CNI plugin the way a runtime does: `ip netns exec <node> <plugin>`, env CNI_*, config on stdin. */
+export function runPlugin (o: RunOptions): RunResult {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: o.command,
+    CNI_PATH: o.path ?? BIN_DIR,
+    ...o.extraEnv
+  }
+  if (o.containerId !== undefined) env.CNI_CONTAINERID = o.containerId
+  if (o.netns !== undefined) env.CNI_NETNS = o.netns
+  if (o.ifname !== undefined) env.CNI_IFNAME = o.ifname
+  if (o.cniArgs !== undefined) env.CNI_ARGS = o.cniArgs
+  const input = typeof o.config === 'string' ? o.config : JSON.stringify(o.config)
+  const r = spawnSync('ip', ['netns', 'exec', o.node, o.plugin ?? OUR_BRIDGE], { env, input, encoding: 'utf8', timeout: 60_000 })
+  let json: any
+  try { json = r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout) } catch { json = undefined }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json }
+}
+
+/** `ip -n NS -j ARGS…` parsed. */
+export function ipJson (ns: string, ...args: string[]): any {
+  const out = execFileSync('ip', ['-n', ns, '-j', ...args], { encoding: 'utf8' })
+  return out.trim() === '' ? [] : JSON.parse(out)
+}
+
+/** `ip -n NS …` for setup steps. */
+export function ip (ns: string, ...args: string[]): string {
+  return execFileSync('ip', ['-n', ns, ...args], { encoding: 'utf8' })
+}
+
+/** `bridge -n NS -j ARGS…` parsed. */
+export function bridgeJson (ns: string, ...args: string[]): any {
+  const out = execFileSync('bridge', ['-n', ns, '-j', ...args], { encoding: 'utf8' })
+  return out.trim() === '' ? [] : JSON.parse(out)
+}
+
+/** Reads a sysctl inside a namespace, e.g. net/ipv6/conf/eth0/accept_dad. */
+export function sysctl (ns: string, key: string): string {
+  return execFileSync('ip', ['netns', 'exec', ns, 'cat', `/proc/sys/${key}`], { encoding: 'utf8' }).trim()
+}
+
+export function writeSysctlIn (ns: string, key: string, value: string): void {
+  execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', `echo ${value} > /proc/sys/${key}`])
+}
+
+export interface LinkInfo {
+  ifname: string
+  ifindex: number
+  mtu: number
+  flags: string[]
+  operstate: string
+  address: string
+  master?: string
+  link_index?: number
+  promiscuity?: number
+  linkinfo?: { info_kind?: string, info_data?: any, info_slave_kind?: string, info_slave_data?: any }
+}
+
+export function links (ns: string): LinkInfo[] { return ipJson(ns, '-d', 'link', 'show') }
+export function link (ns: string, name: string): LinkInfo | undefined { return links(ns).find(l => l.ifname === name) }
+
+export interface AddrInfo { family: string, local: string, prefixlen: number, broadcast?: string, scope: string, tentative?: boolean, dadfailed?: boolean }
+export function addresses (ns: string, dev: string): AddrInfo[] {
+  const r = ipJson(ns, 'addr', 'show', 'dev', dev)
+  return r[0]?.addr_info ?? []
+}
+export function globalAddresses (ns: string, dev: string): string[] {
+  return addresses(ns, dev).filter(a => a.scope === 'global').map(a => `${a.local}/${a.prefixlen}`)
+}
+
+export function routes (ns: string, family: '-4' | '-6' = '-4', ...extra: string[]): any[] {
+  return ipJson(ns, family, 'route', 'show', ...extra)
+}
+
+/** Files in the host-local store of a network. */
+export function ipFiles (dataDir: string, network: string): string[] {
+  const dir = join(dataDir, network)
+  if (!existsSync(dir)) return []
+  return readdirSync(dir).filter(f => f !== 'lock' && !f.startsWith('last_reserved_ip')).sort()
+}
+
+/** Writes an executable fake IPAM plugin into dir/name. */
+export function writeFakeIpam (dir: string, name: string, script: string): string {
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, name)
+  writeFileSync(file, `#!/bin/sh\n${script}\n`)
+  chmodSync(file, 0o755)
+  return file
+}
+
+/** A summary of a node namespace to compare before and after: links, addresses, routes. */
+export function nodeSnapshot (ns: string): { links: string[], addresses: string[], routes: string[] } {
+  const ls = links(ns).map(l => `${l.ifname} ${l.linkinfo?.info_kind ?? ''} master=${l.master ?? ''} mtu=${l.mtu} ${l.flags.includes('UP') ? 'up' : 'down'}`).sort()
+  const addrs = (ipJson(ns, 'addr', 'show') as any[]).flatMap(l => (l.addr_info as AddrInfo[]).filter(a => a.scope !== 'link').map(a => `${l.ifname} ${a.local}/${a.prefixlen}`)).sort()
+  const rts = [...routes(ns, '-4'), ...routes(ns, '-6')].map(r => `${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`).sort()
+  return { links: ls, addresses: addrs, routes: rts }
+}
+
+/** A bridge network config with a host-local IPAM in dataDir. */
+export function bridgeConfig (opts: {
+  name?: string
+  cniVersion?: string
+  bridge: string
+  dataDir?: string
+  subnet?: string
+  ranges?: unknown
+  ipamType?: string
+  extra?: Record<string, unknown>
+  ipamExtra?: Record<string, unknown>
+}): Record<string, unknown> {
+  const conf: Record<string, unknown> = {
+    cniVersion: opts.cniVersion ?? '1.0.0',
+    name: opts.name ?? 'tnet',
+    type: 'bridge',
+    bridge: opts.bridge,
+    ...opts.extra
+  }
+  if (opts.dataDir !== undefined || opts.ipamType !== undefined) {
+    const ipam: Record<string, unknown> = { type: opts.ipamType ?? 'host-local', ...opts.ipamExtra }
+    if (opts.dataDir !== undefined) ipam.dataDir = opts.dataDir
+    if (opts.ranges !== undefined) ipam.ranges = opts.ranges
+    else if (opts.subnet !== undefined) ipam.subnet = opts.subnet
+    conf.ipam = ipam
+  }
+  return conf
+}
