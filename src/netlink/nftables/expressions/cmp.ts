@@ -1,0 +1,36 @@
+// cmp: compare a register with a constant (NFT_CMP_EQ, NEQ, LT, ...).
+import type { RawAttribute } from '../../attributes.js'
+import { NFTA_CMP_DATA, NFTA_CMP_OP, NFTA_CMP_SREG } from '../constants.js'
+import { decodeData, writeData, type NftData } from '../data.js'
+import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+
+export interface CmpExpression {
+  type: 'cmp'
+  sreg: number
+  /** NFT_CMP_EQ, NFT_CMP_NEQ, ... */
+  op: number
+  data: NftData
+  unknown?: RawAttribute[]
+}
+
+export const cmpDriver: ExpressionDriver<CmpExpression> = {
+  name: 'cmp',
+  decode (r) {
+    const e: CmpExpression = { type: 'cmp', sreg: 0, op: 0, data: {} }
+    while (r.next()) {
+      switch (r.type) {
+        case NFTA_CMP_SREG: e.sreg = r.be32(); break
+        case NFTA_CMP_OP: e.op = r.be32(); break
+        case NFTA_CMP_DATA: e.data = decodeData(r); break
+        default: keepUnknown(e, r)
+      }
+    }
+    return e
+  },
+  encode (w, e) {
+    w.be32(NFTA_CMP_SREG, e.sreg)
+    w.be32(NFTA_CMP_OP, e.op)
+    writeData(w, NFTA_CMP_DATA, e.data)
+    writeUnknown(w, e)
+  }
+}

@@ -1,0 +1,32 @@
+// Expressions are drivers registered by name (as link kinds are): each one
+// decodes the attributes inside NFTA_EXPR_DATA into a plain object whose
+// `type` is the expression's kernel name, and writes them back in the order
+// libnftnl uses, so our requests match nft's byte for byte.
+import type { AttributeReader, NetlinkWriter, RawAttribute } from '../../attributes.js'
+
+export interface ExpressionDriver<E extends { type: string } = { type: string }> {
+  /** The kernel's expression name (NFTA_EXPR_NAME), e.g. "payload". */
+  readonly name: string
+  /** Decodes the attributes of NFTA_EXPR_DATA; r walks that nest. */
+  decode: (r: AttributeReader) => E
+  /** Writes the attributes that go inside NFTA_EXPR_DATA. */
+  encode: (w: NetlinkWriter, e: E) => void
+}
+
+const drivers = new Map<string, ExpressionDriver<any>>()
+
+/** Adds (or replaces) the driver for an expression name. */
+export function registerExpression<E extends { type: string }> (driver: ExpressionDriver<E>): void {
+  drivers.set(driver.name, driver)
+}
+
+export function expressionDriver (name: string): ExpressionDriver | undefined { return drivers.get(name) }
+
+/** Attributes a driver did not recognise, kept so the expression re-encodes whole. */
+export function keepUnknown (e: { unknown?: RawAttribute[] }, r: AttributeReader): void {
+  (e.unknown ??= []).push(r.raw())
+}
+
+export function writeUnknown (w: NetlinkWriter, e: { unknown?: RawAttribute[] }): void {
+  if (e.unknown !== undefined) for (const a of e.unknown) w.raw(a)
+}
