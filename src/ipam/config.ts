@@ -1,0 +1,353 @@
+// The host-local IPAM config, read as the official LoadIPAMConfig reads it
+// (backend/allocator/config.go): the range sets from runtimeConfig.ipRanges,
+// then the legacy ipam.subnet/rangeStart/rangeEnd/gateway, then ipam.ranges;
+// routes, dataDir, resolvConf; requested addresses from CNI_ARGS `IP`,
+// args.cni.ips and runtimeConfig.ips, in that order. The error texts are
+// upstream's; the codes are precise (7 for the config, with details naming
+// the field; 4 for CNI_ARGS) where upstream says 999 for everything.
+//
+// Keys match case-insensitively and null means absent, as in Go. Types are
+// checked here by hand, so that a valid config never loads zod; on the first
+// field of the wrong type the zod schema (config-schema.ts) is loaded to
+// report every bad field.
+import { CniError, ErrIncompatibleCNIVersion, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig } from '../cni/errors.js'
+import { validateWithSchema } from '../cni/config.js'
+import { fieldCI, goQuote, goQuoteList, isObject, jsonTypeName, type JSONObject } from '../cni/json.js'
+import { parseRoute, type Route } from '../cni/result.js'
+import { versionAtLeast } from '../cni/version.js'
+import { type IP, formatIPText, parseCIDRText, parseIPText } from './ip.js'
+import { InvalidRangeError, type RangeSpec } from './range.js'
+import { type RangeSet, parseRangeSet } from './range-set.js'
+import { DEFAULT_DATA_DIR, isSafePathComponent } from './store.js'
+
+/** A requested address and the config path (or `CNI_ARGS`) it came from. */
+export interface RequestedIP {
+  ip: IP
+  source: string
+}
+
+export interface GCAttachment {
+  containerID: string
+  ifname: string
+}
+
+export interface IPAMConfig {
+  /** The network name: the store directory under dataDir. */
+  name: string
+  cniVersion: string
+  /** In allocation order; the index is the N of last_reserved_ip.N. */
+  rangeSets: RangeSet[]
+  /** Where each set came from, e.g. `runtimeConfig.ipRanges[0]`, `ipam` (legacy), `ipam.ranges[1]`. */
+  rangeSetPaths: string[]
+  /** ipam.routes, as given (canonical text). */
+  routes: Route[]
+  dataDir: string
+  resolvConf: string | undefined
+  /** In upstream's order, duplicates removed. */
+  requestedIPs: RequestedIP[]
+  /** `cni.dev/valid-attachments` plus the legacy `cni.dev/attachments`; undefined when neither is given. */
+  gcAttachments: GCAttachment[] | undefined
+  /** Things accepted but probably wrong (a gateway outside its subnet…), for the log. */
+  warnings: string[]
+}
+
+export interface LoadOptions {
+  /** The network name, already checked by the skel. */
+  name: string
+  /** The config's cniVersion ("0.1.0" when absent). */
+  cniVersion: string
+  /** CNI_ARGS, raw. */
+  cniArgs: string
+}
+
+const SCHEMA_MESSAGE = 'invalid host-local config'
+
+/** A field whose JSON type is wrong: the schema will say what is expected. */
+class ShapeError extends Error {
+  readonly path: string
+  constructor (path: string, expected: string, got: unknown) {
+    super(`${path}: expected ${expected}, got ${jsonTypeName(got)}`)
+    this.path = path
+  }
+}
+
+function invalid (msg: string, details: string): CniError {
+  return new CniError(ErrInvalidNetworkConfig, msg, details)
+}
+
+// --- the fast reader -------------------------------------------------------
+
+function field (o: JSONObject, key: string): unknown {
+  const v = fieldCI(o, key)
+  return v === null ? undefined : v
+}
+
+function optString (o: JSONObject, key: string, path: string): string | undefined {
+  const v = field(o, key)
+  if (v !== undefined && typeof v !== 'string') throw new ShapeError(`${path}.${key}`, 'string', v)
+  return v
+}
+
+function optObject (o: JSONObject, key: string, path: string): JSONObject | undefined {
+  const v = field(o, key)
+  if (v !== undefined && !isObject(v)) throw new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'object', v)
+  return v
+}
+
+function optArray (o: JSONObject, key: string, path: string): unknown[] | undefined {
+  const v = field(o, key)
+  if (v !== undefined && !Array.isArray(v)) throw new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'array', v)
+  return v
+}
+
+function stringArray (list: unknown[], path: string): string[] {
+  return list.map((v, i) => {
+    if (typeof v !== 'string') throw new ShapeError(`${path}[${i}]`, 'string', v)
+    return v
+  })
+}
+
+function rangeSpec (v: unknown, path: string): RangeSpec {
+  if (!isObject(v)) throw new ShapeError(path, 'object', v)
+  return {
+    subnet: optString(v, 'subnet', path),
+    rangeStart: optString(v, 'rangeStart', path),
+    rangeEnd: optString(v, 'rangeEnd', path),
+    gateway: optString(v, 'gateway', path),
+    path
+  }
+}
+
+function rangeSetSpecs (list: unknown[], path: string): Array<{ specs: RangeSpec[], path: string }> {
+  return list.map((set, i) => {
+    const p = `${path}[${i}]`
+    // Go decodes a null set as an empty one.
+    if (set === null) return { specs: [], path: p }
+    if (!Array.isArray(set)) throw new ShapeError(p, 'array', set)
+    return { specs: set.map((r, j) => rangeSpec(r, `${p}[${j}]`)), path: p }
+  })
+}
+
+function checkRouteShape (v: unknown, path: string): void {
+  if (!isObject(v)) throw new ShapeError(path, 'object', v)
+  const dst = field(v, 'dst')
+  if (typeof dst !== 'string') throw new ShapeError(`${path}.dst`, 'string', dst)
+  optString(v, 'gw', path)
+  for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope']) {
+    const n = field(v, k)
+    if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n))) throw new ShapeError(`${path}.${k}`, 'int', n)
+  }
+}
+
+function attachments (o: JSONObject, key: string): GCAttachment[] | undefined {
+  const list = optArray(o, key, '')
+  if (list === undefined) return undefined
+  return list.map((a, i) => {
+    const p = `${key}[${i}]`
+    if (!isObject(a)) throw new ShapeError(p, 'object', a)
+    const containerID = field(a, 'containerID')
+    const ifname = field(a, 'ifname')
+    if (typeof containerID !== 'string') throw new ShapeError(`${p}.containerID`, 'string', containerID)
+    if (typeof ifname !== 'string') throw new ShapeError(`${p}.ifname`, 'string', ifname)
+    return { containerID, ifname }
+  })
+}
+
+/** pkg/ip.ParseIP: an address, or an address with a prefix (ignored). */
+function parseRequested (text: string): IP | undefined {
+  if (text.includes('/')) return parseCIDRText(text)?.ip
+  return parseIPText(text)
+}
+
+// --- CNI_ARGS --------------------------------------------------------------
+
+/**
+ * CNI_ARGS as upstream's types.LoadArgs into IPAMEnvArgs: `K=V;K=V`, keys
+ * case-sensitive, `IP` and `IgnoreUnknown` known; unknown keys are an error
+ * unless IgnoreUnknown is true. Returns the `IP` address, if any. Errors are
+ * code 4 with upstream's texts.
+ */
+export function parseIPAMArgs (cniArgs: string): IP | undefined {
+  if (cniArgs === '') return undefined
+  const fail = (msg: string): CniError => new CniError(ErrInvalidEnvironmentVariables, msg, 'CNI_ARGS')
+  let ip: IP | undefined
+  let ignoreUnknown = false
+  const unknown: string[] = []
+  for (const pair of cniArgs.split(';')) {
+    const kv = pair.split('=')
+    if (kv.length !== 2) throw fail(`ARGS: invalid pair ${goQuote(pair)}`)
+    const [key, value] = kv as [string, string]
+    if (key === 'IP') {
+      ip = parseRequested(value)
+      if (ip === undefined) throw fail(`ARGS: error parsing value of pair ${goQuote(pair)}: invalid IP address ${value}`)
+    } else if (key === 'IgnoreUnknown') {
+      const v = value.toLowerCase()
+      if (v === '1' || v === 'true') ignoreUnknown = true
+      else if (v === '0' || v === 'false') ignoreUnknown = false
+      else throw fail(`ARGS: error parsing value of pair ${goQuote(pair)}: boolean unmarshal error: invalid input ${value}`)
+    } else {
+      unknown.push(pair)
+    }
+  }
+  if (unknown.length > 0 && !ignoreUnknown) throw fail(`ARGS: unknown args ${goQuoteList(unknown)}`)
+  return ip
+}
+
+// --- loading ---------------------------------------------------------------
+
+/**
+ * The IPAM config of a network config (the whole stdin object), validated.
+ * Throws CniError: 7 for config problems (details = the field), 4 for
+ * CNI_ARGS, 1 for more than one set of a family with a pre-0.3.0 config.
+ */
+export async function loadIPAMConfig (config: JSONObject, options: LoadOptions): Promise<IPAMConfig> {
+  try {
+    return readIPAMConfig(config, options)
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err
+    // Let the schema name every bad field; should it accept what the
+    // fast reader refused, report the reader's finding.
+    await validateWithSchema(config, () => import('./config-schema.js'), { msg: SCHEMA_MESSAGE })
+    throw invalid(SCHEMA_MESSAGE, err.message)
+  }
+}
+
+function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
+  const { name, cniVersion } = options
+  if (!isSafePathComponent(name)) throw invalid('invalid characters found in network name', name)
+  // Shape first (Go decodes the whole config before checking anything).
+  const ipam = optObject(config, 'ipam', '')
+  const runtimeConfig = optObject(config, 'runtimeConfig', '')
+  const args = optObject(config, 'args', '')
+  const argsCni = args === undefined ? undefined : optObject(args, 'cni', 'args')
+  const argIPs = argsCni === undefined ? undefined : optArray(argsCni, 'ips', 'args.cni')
+  const runtimeIPs = runtimeConfig === undefined ? undefined : optArray(runtimeConfig, 'ips', 'runtimeConfig')
+  const runtimeRanges = runtimeConfig === undefined ? undefined : optArray(runtimeConfig, 'ipRanges', 'runtimeConfig')
+  const validAttachments = attachments(config, 'cni.dev/valid-attachments')
+  const legacyAttachments = attachments(config, 'cni.dev/attachments')
+  const argIPTexts = argIPs === undefined ? [] : stringArray(argIPs, 'args.cni.ips')
+  const runtimeIPTexts = runtimeIPs === undefined ? [] : stringArray(runtimeIPs, 'runtimeConfig.ips')
+  const runtimeSets = runtimeRanges === undefined ? [] : rangeSetSpecs(runtimeRanges, 'runtimeConfig.ipRanges')
+  let legacy: RangeSpec = { path: 'ipam' }
+  let ipamSets: Array<{ specs: RangeSpec[], path: string }> = []
+  let routes: unknown[] = []
+  let dataDir: string | undefined
+  let resolvConf: string | undefined
+  if (ipam !== undefined) {
+    legacy = rangeSpec(ipam, 'ipam')
+    ipamSets = rangeSetSpecs(optArray(ipam, 'ranges', 'ipam') ?? [], 'ipam.ranges')
+    routes = optArray(ipam, 'routes', 'ipam') ?? []
+    routes.forEach((r, i) => { checkRouteShape(r, `ipam.routes[${i}]`) })
+    optString(ipam, 'type', 'ipam')
+    dataDir = optString(ipam, 'dataDir', 'ipam')
+    resolvConf = optString(ipam, 'resolvConf', 'ipam')
+  }
+
+  // Then the values, in upstream's order.
+  if (ipam === undefined) throw invalid("IPAM config missing 'ipam' key", 'ipam')
+  const requested = new Map<string, RequestedIP>()
+  const envIP = parseIPAMArgs(options.cniArgs)
+  if (envIP !== undefined) requested.set(formatIPText(envIP), { ip: envIP, source: 'CNI_ARGS' })
+  for (const [texts, path] of [[argIPTexts, 'args.cni.ips'], [runtimeIPTexts, 'runtimeConfig.ips']] as const) {
+    texts.forEach((text, i) => {
+      const ip = parseRequested(text)
+      if (ip === undefined) throw invalid(`invalid IP address ${text}`, `${path}[${i}]`)
+      const key = formatIPText(ip)
+      if (!requested.has(key)) requested.set(key, { ip, source: `${path}[${i}]` })
+    })
+  }
+
+  const setSpecs = [...runtimeSets]
+  if (legacy.subnet !== undefined) setSpecs.push({ specs: [legacy], path: 'ipam' })
+  setSpecs.push(...ipamSets)
+  if (setSpecs.length === 0) throw invalid('no IP ranges specified', 'ipam.ranges')
+
+  const warnings: string[] = []
+  // Upstream ignores them silently.
+  if (legacy.subnet === undefined && (legacy.rangeStart !== undefined || legacy.rangeEnd !== undefined || legacy.gateway !== undefined)) {
+    warnings.push('ipam: rangeStart, rangeEnd and gateway are ignored without ipam.subnet')
+  }
+  const rangeSets: RangeSet[] = []
+  let v4 = 0
+  let v6 = 0
+  setSpecs.forEach(({ specs, path }, i) => {
+    let set: RangeSet
+    try {
+      set = parseRangeSet(specs, path, warnings)
+    } catch (err) {
+      if (err instanceof InvalidRangeError) throw invalid(`invalid range set ${i}: ${err.message}`, err.field)
+      throw err
+    }
+    if (set.family === 4) v4++
+    else v6++
+    rangeSets.push(set)
+  })
+  // Pre-0.3.0 results hold one address per family.
+  if ((v4 > 1 || v6 > 1) && !versionAtLeastSafe(cniVersion, '0.3.0')) {
+    throw new CniError(ErrIncompatibleCNIVersion, `CNI version ${cniVersion} does not support more than 1 address per family`, 'ipam.ranges')
+  }
+  for (let i = 0; i < rangeSets.length - 1; i++) {
+    for (let j = i + 1; j < rangeSets.length; j++) {
+      if (rangeSets[i]!.overlaps(rangeSets[j]!)) throw invalid(`range set ${i} overlaps with ${j}`, setSpecs[j]!.path)
+    }
+  }
+
+  const parsedRoutes = routes.map((r, i) => {
+    try {
+      return parseRoute(r, `ipam.routes[${i}]`)
+    } catch (err) {
+      throw invalid((err as Error).message, `ipam.routes[${i}]`)
+    }
+  })
+
+  const conf: IPAMConfig = {
+    name,
+    cniVersion,
+    rangeSets,
+    rangeSetPaths: setSpecs.map(s => s.path),
+    routes: parsedRoutes,
+    dataDir: dataDir === undefined || dataDir === '' ? DEFAULT_DATA_DIR : dataDir,
+    resolvConf: resolvConf === '' ? undefined : resolvConf,
+    requestedIPs: [...requested.values()],
+    gcAttachments: validAttachments === undefined && legacyAttachments === undefined
+      ? undefined
+      : [...(validAttachments ?? []), ...(legacyAttachments ?? [])],
+    warnings
+  }
+  checkRequestedIPs(conf)
+  return conf
+}
+
+function versionAtLeastSafe (a: string, b: string): boolean {
+  try {
+    return versionAtLeast(a, b)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Upstream finds out only while allocating (after other sets may already have
+ * been allocated and released) that a requested address fits no set, is a
+ * gateway, or shares its set with another requested address. All of that is
+ * known from the config: report it before the store is touched, with
+ * upstream's texts.
+ */
+function checkRequestedIPs (conf: IPAMConfig): void {
+  const pending = new Map(conf.requestedIPs.map(r => [formatIPText(r.ip), r]))
+  conf.rangeSets.forEach((set, i) => {
+    for (const [key, req] of pending) {
+      const r = set.rangeFor(req.ip)
+      if (r === undefined) continue
+      pending.delete(key)
+      if (r.gateway.value === req.ip.value && r.gateway.family === req.ip.family) {
+        throw invalid(`failed to allocate for range ${i}: requested ip ${key} is subnet's gateway`, req.source)
+      }
+      break
+    }
+  })
+  if (pending.size > 0) {
+    const left = [...pending.values()]
+    throw invalid(`failed to allocate all requested IPs: ${[...pending.keys()].join(' ')}`, left.map(r => r.source).join(', '))
+  }
+}

@@ -1,0 +1,477 @@
+// The host-local store on disk, byte for byte the official plugin's
+// (backend/disk/backend.go), so that both plugins can share one dataDir:
+//
+//   <dataDir>/<net>/                      0755
+//   <dataDir>/<net>/lock                  empty, 0750, flock(LOCK_EX) around every use
+//   <dataDir>/<net>/<ip>                  "<trimmed id>\r\n<ifname>", no newline, 0600
+//   <dataDir>/<net>/last_reserved_ip.<N>  the set's last reserved address, no newline
+//
+// Differences that do not change the format:
+// - A reservation is created atomically: the content goes to a temp file
+//   outside <net>/ (Go walks <net>/ and reads every file in it), is synced,
+//   and is then link(2)ed to <net>/<ip>; EEXIST means taken, as O_EXCL does
+//   for Go. No empty or half-written reservation after a crash.
+// - Upstream reads every file of <net>/ on each ADD, DEL and CHECK. We keep an
+//   index (file name -> content) in <dataDir>/.tscni/<net>.index, written
+//   under the lock. It is trusted only while <net>/ is exactly as we left it:
+//   same directory inode, mtime and ctime (nanoseconds), the same names, and
+//   the same last_reserved_ip contents. Otherwise every file is read again,
+//   as upstream does. On Linux >= 6.13 (multigrain timestamps on ext4, xfs,
+//   btrfs, tmpfs) a change made after our stat always moves the directory's
+//   ctime, so the check is exact; with coarse timestamps, the Go plugin
+//   would have to delete and re-create the same address, with an unchanged
+//   last_reserved_ip, within one clock tick of our last write for the index
+//   to miss it. Files are re-read before they are deleted, so a stale index
+//   entry can never release someone else's address.
+import {
+  closeSync, constants, fdatasyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync,
+  statSync, unlinkSync, writeFileSync, writeSync, type BigIntStats
+} from 'node:fs'
+import { join } from 'node:path'
+import { LOCK_EX, LOCK_NB, LOCK_UN, flock, flockAsync } from '../netlink/libc.js'
+import { type IP, formatIPText, parseIPText } from './ip.js'
+import type { AllocatorStore } from './allocator.js'
+
+export const DEFAULT_DATA_DIR = '/var/lib/cni/networks'
+export const LAST_IP_FILE_PREFIX = 'last_reserved_ip.'
+export const LOCK_FILE = 'lock'
+export const LINE_BREAK = '\r\n'
+/** Our files beside the network directories; a network name cannot start with '.', so no network is called this. */
+export const PRIVATE_DIR = '.tscni'
+const INDEX_VERSION = 1
+
+// Go's unicode.IsSpace set, which strings.TrimSpace uses (it differs from
+// JavaScript's trim() on U+0085 and U+FEFF).
+const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
+const GO_TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, 'g')
+
+/** Go's strings.TrimSpace. */
+export function goTrimSpace (s: string): string {
+  return s.replace(GO_TRIM, '')
+}
+
+/** The content of a reservation file, and the key the store matches on. */
+export function reservationKey (id: string, ifname: string): string {
+  return goTrimSpace(id) + LINE_BREAK + ifname
+}
+
+/** A network name or container ID usable as a path component under dataDir. */
+export function isSafePathComponent (s: string): boolean {
+  return s !== '' && s !== '.' && s !== '..' && !s.includes('/') && !s.includes('\0')
+}
+
+/** File names in <net>/ that are neither the lock nor a last_reserved_ip file. */
+function isReservationName (name: string): boolean {
+  return name !== LOCK_FILE && !name.startsWith(LAST_IP_FILE_PREFIX)
+}
+
+interface DirStamp { dev: string, ino: string, mtimeNs: string, ctimeNs: string }
+
+interface IndexFile {
+  version: number
+  dir: DirStamp
+  /** last_reserved_ip.<N> file name -> content. */
+  last: Record<string, string>
+  /** Reservation file name -> trimmed content. */
+  entries: Record<string, string>
+}
+
+function stampOf (st: BigIntStats): DirStamp {
+  return { dev: String(st.dev), ino: String(st.ino), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) }
+}
+
+function sameStamp (a: DirStamp, b: DirStamp): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs
+}
+
+function errCode (err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code
+}
+
+/** Statistics of the last sync, for tests and measurements. */
+export interface SyncStats {
+  /** The index was trusted (no file content read except new names). */
+  trusted: boolean
+  /** Reservation files whose content was read. */
+  filesRead: number
+  /** Names in <net>/. */
+  names: number
+}
+
+export class HostLocalStore implements AllocatorStore {
+  /** <dataDir>/<net> */
+  readonly dir: string
+  readonly dataDir: string
+  readonly network: string
+  private readonly privateDir: string
+  private readonly indexPath: string
+  private lockFd: number
+  private locked = false
+  /** name -> key, valid while locked. */
+  private entries = new Map<string, string>()
+  private last = new Map<string, string>()
+  private dirty = false
+  private tempCounter = 0
+  lastSync: SyncStats = { trusted: false, filesRead: 0, names: 0 }
+
+  private constructor (dataDir: string, network: string, lockFd: number) {
+    this.dataDir = dataDir
+    this.network = network
+    this.dir = join(dataDir, network)
+    this.privateDir = join(dataDir, PRIVATE_DIR)
+    this.indexPath = join(this.privateDir, `${network}.index`)
+    this.lockFd = lockFd
+  }
+
+  /** Whether <dataDir>/<net> exists (DEL, CHECK, GC and STATUS create nothing when it does not). */
+  static exists (dataDir: string, network: string): boolean {
+    try {
+      return statSync(join(dataDir, network)).isDirectory()
+    } catch {
+      return false
+    }
+  }
+
+  /** Opens (creating if needed, as upstream's disk.New) <dataDir>/<net> and its lock file. */
+  static open (dataDir: string, network: string): HostLocalStore {
+    if (!isSafePathComponent(network)) throw new Error(`invalid network name for a store path: ${JSON.stringify(network)}`)
+    const dir = join(dataDir, network)
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+    // go-filemutex: open(O_CREAT|O_RDONLY, 0750), then flock on that fd.
+    const fd = openSync(join(dir, LOCK_FILE), constants.O_CREAT | constants.O_RDONLY, 0o750)
+    return new HostLocalStore(dataDir, network, fd)
+  }
+
+  /** Takes the exclusive lock (waiting without blocking the event loop) and loads the current state. */
+  async lock (): Promise<void> {
+    if (this.locked) throw new Error(`store ${this.dir} is already locked`)
+    const what = `${this.dir}/${LOCK_FILE}`
+    try {
+      flock(this.lockFd, LOCK_EX | LOCK_NB, what)
+    } catch (err) {
+      if (errCode(err) !== 'EWOULDBLOCK' && errCode(err) !== 'EAGAIN') throw err
+      await flockAsync(this.lockFd, LOCK_EX, what)
+    }
+    this.locked = true
+    try {
+      this.sync()
+    } catch (err) {
+      this.unlock()
+      throw err
+    }
+  }
+
+  /** Writes the index if it changed, then releases the lock. */
+  unlock (): void {
+    if (!this.locked) return
+    try {
+      if (this.dirty) this.saveIndex()
+    } catch {
+      // The index is only a cache: a stale one is detected and rebuilt.
+    } finally {
+      this.dirty = false
+      this.locked = false
+      flock(this.lockFd, LOCK_UN, `${this.dir}/${LOCK_FILE}`)
+    }
+  }
+
+  async withLock<T> (fn: () => T | Promise<T>): Promise<T> {
+    await this.lock()
+    try {
+      return await fn()
+    } finally {
+      this.unlock()
+    }
+  }
+
+  close (): void {
+    this.unlock()
+    if (this.lockFd >= 0) closeSync(this.lockFd)
+    this.lockFd = -1
+  }
+
+  private assertLocked (): void {
+    if (!this.locked) throw new Error(`store ${this.dir} used without its lock`)
+  }
+
+  // --- index -------------------------------------------------------------
+
+  private loadIndex (): IndexFile | undefined {
+    try {
+      const idx = JSON.parse(readFileSync(this.indexPath, 'utf8')) as IndexFile
+      if (idx.version !== INDEX_VERSION || typeof idx.entries !== 'object' || idx.entries === null ||
+        typeof idx.last !== 'object' || idx.last === null || typeof idx.dir !== 'object' || idx.dir === null) return undefined
+      return idx
+    } catch {
+      return undefined
+    }
+  }
+
+  private saveIndex (): void {
+    const idx: IndexFile = {
+      version: INDEX_VERSION,
+      dir: stampOf(statSync(this.dir, { bigint: true })),
+      last: Object.fromEntries(this.last),
+      entries: Object.fromEntries(this.entries)
+    }
+    mkdirSync(this.privateDir, { recursive: true, mode: 0o700 })
+    const tmp = this.tempPath()
+    writeFileSync(tmp, JSON.stringify(idx), { mode: 0o600 })
+    renameSync(tmp, this.indexPath)
+  }
+
+  /** Brings the in-memory view up to date with <net>/ (see the header). */
+  private sync (): void {
+    const before = stampOf(statSync(this.dir, { bigint: true }))
+    const idx = this.loadIndex()
+    const dirents = readdirSync(this.dir, { withFileTypes: true })
+    const last = new Map<string, string>()
+    for (const d of dirents) {
+      if (d.isFile() && d.name.startsWith(LAST_IP_FILE_PREFIX)) {
+        try { last.set(d.name, readFileSync(join(this.dir, d.name), 'utf8')) } catch { /* unreadable: not remembered */ }
+      }
+    }
+    let trusted = idx !== undefined && sameStamp(idx.dir, before) && Object.keys(idx.last).length === last.size
+    if (trusted) for (const [k, v] of last) if (idx!.last[k] !== v) { trusted = false; break }
+    const known = trusted ? idx!.entries : {}
+    const entries = new Map<string, string>()
+    let filesRead = 0
+    for (const d of dirents) {
+      if (!d.isFile() || !isReservationName(d.name)) continue
+      const cached = known[d.name]
+      if (typeof cached === 'string') {
+        entries.set(d.name, cached)
+        continue
+      }
+      filesRead++
+      const key = this.readKey(d.name)
+      if (key !== undefined) entries.set(d.name, key)
+    }
+    this.entries = entries
+    this.last = last
+    // Rewrite the index when it was rebuilt or when names came or went.
+    this.dirty = !trusted || filesRead > 0 || entries.size !== Object.keys(known).length
+    this.lastSync = { trusted, filesRead, names: dirents.length }
+  }
+
+  /** The trimmed content of <net>/<name>, undefined if it cannot be read. */
+  private readKey (name: string): string | undefined {
+    try {
+      return goTrimSpace(readFileSync(join(this.dir, name), 'utf8'))
+    } catch {
+      return undefined
+    }
+  }
+
+  private tempPath (): string {
+    return join(this.privateDir, `${process.pid}.${++this.tempCounter}.tmp`)
+  }
+
+  // --- operations (under the lock) ---------------------------------------
+
+  /** Every reservation file (name -> trimmed content) except the lock and last_reserved_ip files. */
+  reservations (): ReadonlyMap<string, string> {
+    this.assertLocked()
+    return this.entries
+  }
+
+  reserve (id: string, ifname: string, ip: IP, rangeId: number): boolean {
+    this.assertLocked()
+    const name = formatIPText(ip)
+    const path = join(this.dir, name)
+    const key = reservationKey(id, ifname)
+    if (this.entries.has(name)) return false
+    mkdirSync(this.privateDir, { recursive: true, mode: 0o700 })
+    const tmp = this.tempPath()
+    const fd = openSync(tmp, 'wx', 0o600)
+    try {
+      writeSync(fd, key)
+      fdatasyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    try {
+      linkSync(tmp, path)
+    } catch (err) {
+      if (errCode(err) === 'EEXIST') {
+        // Someone created it behind the index's back: remember it.
+        const k = this.readKey(name)
+        if (k !== undefined) { this.entries.set(name, k); this.dirty = true }
+        return false
+      }
+      if (errCode(err) !== 'EXDEV') throw err
+      // <net> on another filesystem than dataDir: plain O_EXCL, as upstream.
+      try {
+        writeFileSync(path, key, { flag: 'wx', mode: 0o600 })
+      } catch (e) {
+        if (errCode(e) === 'EEXIST') return false
+        throw e
+      }
+    } finally {
+      try { unlinkSync(tmp) } catch { /* already gone */ }
+    }
+    this.entries.set(name, goTrimSpace(key))
+    this.dirty = true
+    this.writeLastReserved(LAST_IP_FILE_PREFIX + String(rangeId), name)
+    return true
+  }
+
+  /** Replaces <net>/<name> atomically (upstream truncates and writes in place). */
+  private writeLastReserved (name: string, text: string): void {
+    const tmp = this.tempPath()
+    writeFileSync(tmp, text, { mode: 0o600 })
+    renameSync(tmp, join(this.dir, name))
+    this.last.set(name, text)
+    this.dirty = true
+  }
+
+  /** The last_reserved_ip files as they are now, for restoreLastReserved. */
+  lastReservedSnapshot (): ReadonlyMap<string, string> {
+    this.assertLocked()
+    return new Map(this.last)
+  }
+
+  /**
+   * Puts the last_reserved_ip files back as in `snapshot`: a failed ADD then
+   * leaves the store as it found it (upstream leaves them advanced).
+   */
+  restoreLastReserved (snapshot: ReadonlyMap<string, string>): void {
+    this.assertLocked()
+    for (const name of [...this.last.keys()]) {
+      if (snapshot.has(name)) continue
+      unlinkSync(join(this.dir, name))
+      this.last.delete(name)
+      this.dirty = true
+    }
+    for (const [name, text] of snapshot) {
+      if (this.last.get(name) === text) continue
+      this.writeLastReserved(name, text)
+    }
+  }
+
+  lastReservedIP (rangeId: number): IP | undefined {
+    this.assertLocked()
+    let text: string
+    try {
+      text = readFileSync(join(this.dir, LAST_IP_FILE_PREFIX + String(rangeId)), 'utf8')
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return undefined
+      throw err
+    }
+    // Like Go's net.ParseIP(content): no trimming, so "10.0.0.5\n" is no address.
+    return parseIPText(text)
+  }
+
+  /**
+   * Removes <net>/<name> if `wanted` accepts its current content (read again
+   * now: the index may be stale); true when removed.
+   */
+  private removeIf (name: string, wanted: (key: string) => boolean): boolean {
+    const current = this.readKey(name)
+    if (current === undefined || !wanted(current)) {
+      if (current === undefined) this.entries.delete(name)
+      else this.entries.set(name, current)
+      this.dirty = true
+      return false
+    }
+    unlinkSync(join(this.dir, name))
+    this.entries.delete(name)
+    this.dirty = true
+    return true
+  }
+
+  /** Names whose content is `key`, each confirmed by reading the file. */
+  private confirmedNamesWithKey (key: string): string[] {
+    const out: string[] = []
+    for (const name of this.namesWithKey(key)) {
+      const current = this.readKey(name)
+      if (current === key) { out.push(name); continue }
+      if (current === undefined) this.entries.delete(name)
+      else this.entries.set(name, current)
+      this.dirty = true
+    }
+    return out
+  }
+
+  private namesWithKey (key: string): string[] {
+    const out: string[] = []
+    for (const [name, k] of this.entries) if (k === key) out.push(name)
+    return out
+  }
+
+  /** Addresses held by id+ifname, or by the id alone (legacy files). */
+  getByID (id: string, ifname: string): IP[] {
+    this.assertLocked()
+    const out: IP[] = []
+    for (const key of [reservationKey(id, ifname), goTrimSpace(id)]) {
+      for (const name of this.confirmedNamesWithKey(key)) {
+        const ip = parseIPText(name)
+        if (ip !== undefined) out.push(ip)
+      }
+    }
+    return out
+  }
+
+  /** Whether id+ifname (or, failing that, the id alone) holds any reservation. */
+  findByID (id: string, ifname: string): boolean {
+    this.assertLocked()
+    return this.confirmedNamesWithKey(reservationKey(id, ifname)).length > 0 ||
+      this.confirmedNamesWithKey(goTrimSpace(id)).length > 0
+  }
+
+  /** Gives ip back if id+ifname holds it. */
+  release (ip: IP, id: string, ifname: string): void {
+    this.assertLocked()
+    const name = formatIPText(ip)
+    const key = reservationKey(id, ifname)
+    if (this.entries.has(name)) this.removeIf(name, k => k === key)
+  }
+
+  /**
+   * Upstream ReleaseByID: removes every file of id+ifname; when there is
+   * none, every file holding just the id (the legacy format). Returns the
+   * removed file names; a file that cannot be removed is an error.
+   */
+  releaseByID (id: string, ifname: string): string[] {
+    this.assertLocked()
+    let removed = this.removeAll(reservationKey(id, ifname))
+    if (removed.length === 0) removed = this.removeAll(goTrimSpace(id))
+    return removed
+  }
+
+  private removeAll (key: string): string[] {
+    const removed: string[] = []
+    const errors: string[] = []
+    for (const name of this.namesWithKey(key)) {
+      try {
+        if (this.removeIf(name, k => k === key)) removed.push(name)
+      } catch (err) {
+        errors.push((err as Error).message)
+      }
+    }
+    if (errors.length > 0) throw new Error(errors.join('; '))
+    return removed
+  }
+
+  /**
+   * GC (the design of upstream PR #1021): removes every reservation file,
+   * named by an address, whose content is none of `keepKeys` (id\r\nifname).
+   * A legacy id-only file is kept when its id is in `keepIds`. Never touches
+   * the lock or last_reserved_ip files. Returns the removed names and the
+   * errors met (GC goes on after an error).
+   */
+  releaseExcept (keepKeys: ReadonlySet<string>, keepIds: ReadonlySet<string> = new Set()): { removed: string[], errors: Error[] } {
+    this.assertLocked()
+    const removed: string[] = []
+    const errors: Error[] = []
+    for (const [name, key] of [...this.entries]) {
+      if (keepKeys.has(key) || keepIds.has(key) || parseIPText(name) === undefined) continue
+      try {
+        if (this.removeIf(name, k => !keepKeys.has(k) && !keepIds.has(k))) removed.push(name)
+      } catch (err) {
+        errors.push(err as Error)
+      }
+    }
+    return { removed, errors }
+  }
+}

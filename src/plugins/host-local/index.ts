@@ -1,0 +1,148 @@
+// The host-local IPAM plugin: a drop-in for containernetworking/plugins'
+// host-local, sharing its on-disk store (src/ipam/store.ts) so that both can
+// serve one dataDir. Each command reads like the spec: load and check the
+// config, then work on the store under its lock.
+import type { Plugin, PluginContext } from '../../cni/skel.js'
+import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig, ErrIOFailure, ErrPluginNotAvailable } from '../../cni/errors.js'
+import type { Result } from '../../cni/result.js'
+import { CURRENT_VERSION } from '../../cni/version.js'
+import { AllocationError, allocateAll } from '../../ipam/allocator.js'
+import { type IPAMConfig, loadIPAMConfig } from '../../ipam/config.js'
+import { formatIPText, parseIPText } from '../../ipam/ip.js'
+import { readResolvConf } from '../../ipam/resolv-conf.js'
+import { HostLocalStore, goTrimSpace, isSafePathComponent, reservationKey } from '../../ipam/store.js'
+
+/** The IPAM config of this invocation, with its warnings logged. */
+async function load (ctx: PluginContext, needsContainer: boolean): Promise<IPAMConfig> {
+  if (needsContainer && !isSafePathComponent(ctx.containerId)) {
+    throw new CniError(ErrInvalidEnvironmentVariables, 'invalid characters in containerID', ctx.containerId)
+  }
+  const conf = await loadIPAMConfig(ctx.config, { name: ctx.name, cniVersion: ctx.cniVersion, cniArgs: ctx.cniArgs })
+  for (const w of conf.warnings) ctx.log.warn(w)
+  return conf
+}
+
+/** Opens (creating) the store; a dataDir that cannot be created or written is an I/O failure naming it. */
+function openStore (conf: IPAMConfig): HostLocalStore {
+  try {
+    return HostLocalStore.open(conf.dataDir, conf.name)
+  } catch (err) {
+    throw new CniError(ErrIOFailure, `failed to open the host-local store: ${(err as Error).message}`, 'ipam.dataDir', { cause: err })
+  }
+}
+
+/** Runs fn on the locked store, when the network's directory exists; otherwise returns `absent`. */
+async function withExistingStore<T> (conf: IPAMConfig, absent: T, fn: (store: HostLocalStore) => T): Promise<T> {
+  if (!HostLocalStore.exists(conf.dataDir, conf.name)) return absent
+  const store = openStore(conf)
+  try {
+    return await store.withLock(() => fn(store))
+  } finally {
+    store.close()
+  }
+}
+
+async function add (ctx: PluginContext): Promise<Result> {
+  const conf = await load(ctx, true)
+  const result: Result = { cniVersion: CURRENT_VERSION }
+  if (conf.resolvConf !== undefined) {
+    try {
+      result.dns = readResolvConf(conf.resolvConf)
+    } catch (err) {
+      throw new CniError(ErrInvalidNetworkConfig, (err as Error).message, 'ipam.resolvConf', { cause: err })
+    }
+  }
+
+  const store = openStore(conf)
+  try {
+    await store.lock()
+    const before = store.lastReservedSnapshot()
+    try {
+      const ips = allocateAll(conf.rangeSets, store, ctx.containerId, ctx.ifname, conf.requestedIPs.map(r => r.ip),
+        msg => { ctx.log.warn(msg) })
+      result.ips = ips.map(c => ({ address: `${formatIPText(c.address)}/${c.prefixLength}`, gateway: formatIPText(c.gateway) }))
+    } catch (err) {
+      // allocateAll gave back what it reserved; put the round-robin
+      // positions back too, so a failed ADD leaves the store as it was.
+      try { store.restoreLastReserved(before) } catch (e) { ctx.log.warn(`restoring last_reserved_ip: ${(e as Error).message}`) }
+      if (err instanceof AllocationError) throw new Error(err.message, { cause: err })
+      throw err
+    }
+  } finally {
+    store.close()
+  }
+  if (conf.routes.length > 0) result.routes = conf.routes
+  return result
+}
+
+async function del (ctx: PluginContext): Promise<void> {
+  const conf = await load(ctx, true)
+  // Nothing was ever allocated here: nothing to release, and nothing is created.
+  const released = await withExistingStore(conf, [], store => store.releaseByID(ctx.containerId, ctx.ifname))
+  if (released.length > 0) ctx.log.debug(`released ${released.join(', ')}`)
+}
+
+async function check (ctx: PluginContext): Promise<void> {
+  const conf = await load(ctx, true)
+  const id = ctx.containerId
+  const held = await withExistingStore(conf, undefined, store =>
+    store.findByID(id, ctx.ifname) ? new Set(store.getByID(id, ctx.ifname).map(formatIPText)) : undefined)
+  if (held === undefined) throw new Error(`host-local: Failed to find address added by container ${id}`)
+  // Upstream stops here; the spec asks to find what the ADD created, so each
+  // prevResult address of our ranges must still be reserved for this attachment.
+  for (const ipc of ctx.prevResult?.ips ?? []) {
+    const ip = parseIPText(ipc.address.slice(0, ipc.address.indexOf('/')))
+    if (ip === undefined || !conf.rangeSets.some(s => s.contains(ip))) continue
+    if (!held.has(formatIPText(ip))) {
+      throw new Error(`host-local: address ${formatIPText(ip)} of prevResult is not reserved for container ${id} interface ${ctx.ifname}`)
+    }
+  }
+}
+
+async function gc (ctx: PluginContext): Promise<void> {
+  const conf = await load(ctx, false)
+  if (conf.gcAttachments === undefined) {
+    // Without the list, everything would look stale: refuse rather than wipe the store.
+    throw new CniError(ErrInvalidNetworkConfig, 'GC needs the list of valid attachments', 'cni.dev/valid-attachments')
+  }
+  const keepKeys = new Set(conf.gcAttachments.map(a => reservationKey(a.containerID, a.ifname)))
+  // A legacy file holds only the container ID: keep it while that container has any valid attachment.
+  const keepIds = new Set(conf.gcAttachments.map(a => goTrimSpace(a.containerID)))
+  const outcome = await withExistingStore(conf, undefined, store => store.releaseExcept(keepKeys, keepIds))
+  if (outcome === undefined) return
+  if (outcome.removed.length > 0) ctx.log.info(`released stale reservations: ${outcome.removed.join(', ')}`)
+  if (outcome.errors.length > 0) {
+    throw new Error(`failed to GC store directory ${conf.dataDir}/${conf.name}: ${outcome.errors.map(e => e.message).join('; ')}`)
+  }
+}
+
+async function status (ctx: PluginContext): Promise<void> {
+  const conf = await load(ctx, false)
+  const full = await withExistingStore(conf, -1, store => {
+    const used = conf.rangeSets.map(() => 0n)
+    for (const name of store.reservations().keys()) {
+      const ip = parseIPText(name)
+      if (ip === undefined) continue
+      conf.rangeSets.forEach((set, i) => {
+        const r = set.rangeFor(ip)
+        if (r !== undefined && !(r.gateway.family === ip.family && r.gateway.value === ip.value)) used[i]! += 1n
+      })
+    }
+    // An ADD needs one address of every set.
+    return conf.rangeSets.findIndex((set, i) => used[i]! >= set.capacity())
+  })
+  if (full >= 0) {
+    throw new CniError(ErrPluginNotAvailable, `no IP addresses available in range set: ${conf.rangeSets[full]!.toString()}`,
+      `range set ${full} (${conf.rangeSetPaths[full]!}) is exhausted`)
+  }
+}
+
+export const hostLocal: Plugin = {
+  name: 'host-local',
+  about: 'CNI host-local plugin (tscni)',
+  add,
+  del,
+  check,
+  gc,
+  status
+}
