@@ -1,0 +1,777 @@
+// RTM_NEWROUTE / RTM_DELROUTE / RTM_GETROUTE messages: struct rtmsg, the
+// RTA_* attributes, RTA_METRICS (RTAX_*) and RTA_MULTIPATH (struct
+// rtnexthop), from linux/rtnetlink.h. Two decoders:
+//   - decodeRouteMessage: every attribute, unknown ones kept, re-encodable;
+//   - decodeRoute: the fast path for dumps, straight into a flat Route of
+//     fixed shape (no reader object, no per-attribute closure or slice).
+// The friendly API is in routes.ts.
+import { AttributeReader, NLA_TYPE_MASK, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { NetlinkDecodeError } from '../errors.js'
+import { formatIPv4, formatIPv6, formatMAC, parseIP } from '../addr.js'
+import { AF_INET, AF_INET6 } from './rtnetlink.js'
+import { writeAttributesInOrder } from './attribute-order.js'
+
+// rtm_type
+export const RTN_UNSPEC = 0
+export const RTN_UNICAST = 1
+export const RTN_LOCAL = 2
+export const RTN_BROADCAST = 3
+export const RTN_ANYCAST = 4
+export const RTN_MULTICAST = 5
+export const RTN_BLACKHOLE = 6
+export const RTN_UNREACHABLE = 7
+export const RTN_PROHIBIT = 8
+export const RTN_THROW = 9
+export const RTN_NAT = 10
+export const RTN_XRESOLVE = 11
+
+// rtm_protocol
+export const RTPROT_UNSPEC = 0
+export const RTPROT_REDIRECT = 1
+export const RTPROT_KERNEL = 2
+export const RTPROT_BOOT = 3
+export const RTPROT_STATIC = 4
+export const RTPROT_GATED = 8
+export const RTPROT_RA = 9
+export const RTPROT_MRT = 10
+export const RTPROT_ZEBRA = 11
+export const RTPROT_BIRD = 12
+export const RTPROT_DNROUTED = 13
+export const RTPROT_XORP = 14
+export const RTPROT_NTK = 15
+export const RTPROT_DHCP = 16
+export const RTPROT_MROUTED = 17
+export const RTPROT_KEEPALIVED = 18
+export const RTPROT_BABEL = 42
+export const RTPROT_OPENR = 99
+export const RTPROT_BGP = 186
+export const RTPROT_ISIS = 187
+export const RTPROT_OSPF = 188
+export const RTPROT_RIP = 189
+export const RTPROT_EIGRP = 192
+
+// rtm_scope (also used by addresses)
+export { RT_SCOPE_UNIVERSE, RT_SCOPE_SITE, RT_SCOPE_LINK, RT_SCOPE_HOST, RT_SCOPE_NOWHERE } from './address.js'
+
+// rtm_flags
+export const RTM_F_NOTIFY = 0x100
+export const RTM_F_CLONED = 0x200
+export const RTM_F_EQUALIZE = 0x400
+export const RTM_F_PREFIX = 0x800
+export const RTM_F_LOOKUP_TABLE = 0x1000
+export const RTM_F_FIB_MATCH = 0x2000
+export const RTM_F_OFFLOAD = 0x4000
+export const RTM_F_TRAP = 0x8000
+export const RTM_F_OFFLOAD_FAILED = 0x20000000
+
+// Reserved table ids (enum rt_class_t)
+export const RT_TABLE_UNSPEC = 0
+export const RT_TABLE_COMPAT = 252
+export const RT_TABLE_DEFAULT = 253
+export const RT_TABLE_MAIN = 254
+export const RT_TABLE_LOCAL = 255
+
+// enum rtattr_type_t
+export const RTA_UNSPEC = 0
+export const RTA_DST = 1
+export const RTA_SRC = 2
+export const RTA_IIF = 3
+export const RTA_OIF = 4
+export const RTA_GATEWAY = 5
+export const RTA_PRIORITY = 6
+export const RTA_PREFSRC = 7
+export const RTA_METRICS = 8
+export const RTA_MULTIPATH = 9
+export const RTA_PROTOINFO = 10
+export const RTA_FLOW = 11
+export const RTA_CACHEINFO = 12
+export const RTA_SESSION = 13
+export const RTA_MP_ALGO = 14
+export const RTA_TABLE = 15
+export const RTA_MARK = 16
+export const RTA_MFC_STATS = 17
+export const RTA_VIA = 18
+export const RTA_NEWDST = 19
+export const RTA_PREF = 20
+export const RTA_ENCAP_TYPE = 21
+export const RTA_ENCAP = 22
+export const RTA_EXPIRES = 23
+export const RTA_PAD = 24
+export const RTA_UID = 25
+export const RTA_TTL_PROPAGATE = 26
+export const RTA_IP_PROTO = 27
+export const RTA_SPORT = 28
+export const RTA_DPORT = 29
+export const RTA_NH_ID = 30
+
+// RTA_METRICS members
+export const RTAX_UNSPEC = 0
+export const RTAX_LOCK = 1
+export const RTAX_MTU = 2
+export const RTAX_WINDOW = 3
+export const RTAX_RTT = 4
+export const RTAX_RTTVAR = 5
+export const RTAX_SSTHRESH = 6
+export const RTAX_CWND = 7
+export const RTAX_ADVMSS = 8
+export const RTAX_REORDERING = 9
+export const RTAX_HOPLIMIT = 10
+export const RTAX_INITCWND = 11
+export const RTAX_FEATURES = 12
+export const RTAX_RTO_MIN = 13
+export const RTAX_INITRWND = 14
+export const RTAX_QUICKACK = 15
+export const RTAX_CC_ALGO = 16
+export const RTAX_FASTOPEN_NO_COOKIE = 17
+
+export const RTAX_FEATURE_ECN = 1 << 0
+export const RTAX_FEATURE_SACK = 1 << 1
+export const RTAX_FEATURE_TIMESTAMP = 1 << 2
+export const RTAX_FEATURE_ALLFRAG = 1 << 3
+
+// rtnh_flags
+export const RTNH_F_DEAD = 1
+export const RTNH_F_PERVASIVE = 2
+export const RTNH_F_ONLINK = 4
+export const RTNH_F_OFFLOAD = 8
+export const RTNH_F_LINKDOWN = 16
+export const RTNH_F_UNRESOLVED = 32
+export const RTNH_F_TRAP = 64
+
+// RTA_PREF (IPv6 router preference, RFC 4191)
+export const ICMPV6_ROUTER_PREF_LOW = 0x3
+export const ICMPV6_ROUTER_PREF_MEDIUM = 0x0
+export const ICMPV6_ROUTER_PREF_HIGH = 0x1
+
+export const RTMSG_SIZE = 12
+export const RTNEXTHOP_SIZE = 8
+export const RTA_CACHEINFO_SIZE = 32
+
+/** RTA_METRICS by RTAX_* number: u32 values, RTAX_CC_ALGO a string. */
+export type RouteMetricsByNumber = Record<number, number | string>
+
+/** struct rta_cacheinfo. */
+export interface RouteCacheInfo {
+  clntref: number
+  lastuse: number
+  /** Signed: seconds (jiffies/HZ in clock ticks) until expiry, 0 for none. */
+  expires: number
+  error: number
+  used: number
+  id: number
+  ts: number
+  tsage: number
+}
+
+/** RTA_VIA: struct rtvia, a gateway of another family (IPv4 via IPv6). */
+export interface RouteVia {
+  family: number
+  address: string
+}
+
+/** Attributes a nexthop of RTA_MULTIPATH carries after its struct rtnexthop. */
+export interface NextHopAttributes {
+  gateway?: string
+  via?: RouteVia
+  flow?: number
+  newdst?: string
+  encapType?: number
+  encap?: RawAttribute
+  unknown?: RawAttribute[]
+}
+
+/** One struct rtnexthop of RTA_MULTIPATH. */
+export interface NextHopMessage {
+  flags: number
+  /** rtnh_hops: the weight minus one. */
+  hops: number
+  ifindex: number
+  attributes: NextHopAttributes
+  attributeOrder?: number[]
+}
+
+export interface RouteAttributes {
+  dst?: string
+  src?: string
+  iif?: number
+  oif?: number
+  gateway?: string
+  priority?: number
+  prefsrc?: string
+  metrics?: RouteMetricsByNumber
+  /** RTAX_* numbers in the order RTA_METRICS carried them (for re-encoding). */
+  metricsOrder?: number[]
+  multipath?: NextHopMessage[]
+  flow?: number
+  cacheInfo?: RouteCacheInfo
+  /** RTA_TABLE: the table id as u32 (ids above 255 exist only here). */
+  table?: number
+  mark?: number
+  via?: RouteVia
+  newdst?: string
+  pref?: number
+  encapType?: number
+  /** RTA_ENCAP kept whole (its members depend on encapType). */
+  encap?: RawAttribute
+  /** RTA_EXPIRES as u32 (IPv6 routes); the u64 of multicast routes stays in unknown. */
+  expires?: number
+  uid?: number
+  ttlPropagate?: number
+  ipProto?: number
+  sport?: number
+  dport?: number
+  nhId?: number
+  unknown?: RawAttribute[]
+}
+
+export interface RouteMessage {
+  family: number
+  dstLength: number
+  srcLength: number
+  tos: number
+  /** rtm_table: the table id when < 256, else RT_TABLE_UNSPEC and RTA_TABLE holds it. */
+  table: number
+  protocol: number
+  scope: number
+  type: number
+  flags: number
+  attributes: RouteAttributes
+  attributeOrder?: number[]
+}
+
+// The order iproute2 sends for `ip route add DST from SRC src PREFSRC via GW
+// metric N table T dev X mtu M nexthop …` (dev, metrics and nexthops last).
+const CANONICAL_ORDER = [RTA_DST, RTA_SRC, RTA_PREFSRC, RTA_GATEWAY, RTA_VIA, RTA_NEWDST, RTA_PRIORITY, RTA_TABLE,
+  RTA_PREF, RTA_EXPIRES, RTA_MARK, RTA_UID, RTA_FLOW, RTA_NH_ID, RTA_ENCAP_TYPE, RTA_ENCAP, RTA_TTL_PROPAGATE,
+  RTA_IP_PROTO, RTA_SPORT, RTA_DPORT, RTA_IIF, RTA_OIF, RTA_CACHEINFO, RTA_METRICS, RTA_MULTIPATH]
+const NEXTHOP_ORDER = [RTA_GATEWAY, RTA_VIA, RTA_NEWDST, RTA_FLOW, RTA_ENCAP_TYPE, RTA_ENCAP]
+
+function addressBytes (text: string, name: string): Uint8Array {
+  const b = parseIP(text)
+  if (b === undefined) throw new TypeError(`${name}: not an IP address: ${JSON.stringify(text)}`)
+  return b
+}
+
+function writeVia (w: NetlinkWriter, v: RouteVia): void {
+  const a = addressBytes(v.address, 'RTA_VIA')
+  const b = Buffer.alloc(2 + a.length)
+  b.writeUInt16LE(v.family, 0)
+  b.set(a, 2)
+  w.attr(RTA_VIA, b)
+}
+
+function writeNextHop (w: NetlinkWriter, nh: NextHopMessage): void {
+  const off = w.reserve(RTNEXTHOP_SIZE)
+  w.setU8(off + 2, nh.flags)
+  w.setU8(off + 3, nh.hops)
+  w.setS32(off + 4, nh.ifindex)
+  const a = nh.attributes
+  writeAttributesInOrder(w, nh.attributeOrder, NEXTHOP_ORDER, (type) => {
+    switch (type) {
+      case RTA_GATEWAY: if (a.gateway === undefined) return false; w.attr(type, addressBytes(a.gateway, 'RTA_GATEWAY')); return true
+      case RTA_VIA: if (a.via === undefined) return false; writeVia(w, a.via); return true
+      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, addressBytes(a.newdst, 'RTA_NEWDST')); return true
+      case RTA_FLOW: if (a.flow === undefined) return false; w.u32(type, a.flow); return true
+      case RTA_ENCAP_TYPE: if (a.encapType === undefined) return false; w.u16(type, a.encapType); return true
+      case RTA_ENCAP: if (a.encap === undefined) return false; w.raw(a.encap); return true
+    }
+    return false
+  }, a.unknown)
+  w.setU16(off, w.length - off)
+}
+
+/** Writes struct rtmsg and the attributes (not the nlmsghdr). */
+export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
+  const off = w.reserve(RTMSG_SIZE)
+  w.setU8(off, m.family)
+  w.setU8(off + 1, m.dstLength)
+  w.setU8(off + 2, m.srcLength)
+  w.setU8(off + 3, m.tos)
+  w.setU8(off + 4, m.table)
+  w.setU8(off + 5, m.protocol)
+  w.setU8(off + 6, m.scope)
+  w.setU8(off + 7, m.type)
+  w.setU32(off + 8, m.flags)
+  const a = m.attributes
+  writeAttributesInOrder(w, m.attributeOrder, CANONICAL_ORDER, (type) => {
+    switch (type) {
+      case RTA_DST: if (a.dst === undefined) return false; w.attr(type, addressBytes(a.dst, 'RTA_DST')); return true
+      case RTA_SRC: if (a.src === undefined) return false; w.attr(type, addressBytes(a.src, 'RTA_SRC')); return true
+      case RTA_IIF: if (a.iif === undefined) return false; w.u32(type, a.iif); return true
+      case RTA_OIF: if (a.oif === undefined) return false; w.u32(type, a.oif); return true
+      case RTA_GATEWAY: if (a.gateway === undefined) return false; w.attr(type, addressBytes(a.gateway, 'RTA_GATEWAY')); return true
+      case RTA_PRIORITY: if (a.priority === undefined) return false; w.u32(type, a.priority); return true
+      case RTA_PREFSRC: if (a.prefsrc === undefined) return false; w.attr(type, addressBytes(a.prefsrc, 'RTA_PREFSRC')); return true
+      case RTA_METRICS: {
+        if (a.metrics === undefined) return false
+        const metrics = a.metrics
+        const nest = w.beginNested(RTA_METRICS)
+        const keys = Object.keys(metrics).map(Number)
+        const order = a.metricsOrder !== undefined ? [...a.metricsOrder.filter(k => k in metrics), ...keys.filter(k => !a.metricsOrder!.includes(k))] : keys
+        for (const k of order) {
+          const v = metrics[k]!
+          if (typeof v === 'string') w.string(k, v); else w.u32(k, v)
+        }
+        w.endNested(nest)
+        return true
+      }
+      case RTA_MULTIPATH: {
+        if (a.multipath === undefined) return false
+        const nest = w.beginNested(RTA_MULTIPATH)
+        for (const nh of a.multipath) writeNextHop(w, nh)
+        w.endNested(nest)
+        return true
+      }
+      case RTA_FLOW: if (a.flow === undefined) return false; w.u32(type, a.flow); return true
+      case RTA_CACHEINFO: {
+        const c = a.cacheInfo
+        if (c === undefined) return false
+        const b = Buffer.alloc(RTA_CACHEINFO_SIZE)
+        b.writeUInt32LE(c.clntref >>> 0, 0)
+        b.writeUInt32LE(c.lastuse >>> 0, 4)
+        b.writeInt32LE(c.expires | 0, 8)
+        b.writeUInt32LE(c.error >>> 0, 12)
+        b.writeUInt32LE(c.used >>> 0, 16)
+        b.writeUInt32LE(c.id >>> 0, 20)
+        b.writeUInt32LE(c.ts >>> 0, 24)
+        b.writeUInt32LE(c.tsage >>> 0, 28)
+        w.attr(type, b)
+        return true
+      }
+      case RTA_TABLE: if (a.table === undefined) return false; w.u32(type, a.table); return true
+      case RTA_MARK: if (a.mark === undefined) return false; w.u32(type, a.mark); return true
+      case RTA_VIA: if (a.via === undefined) return false; writeVia(w, a.via); return true
+      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, addressBytes(a.newdst, 'RTA_NEWDST')); return true
+      case RTA_PREF: if (a.pref === undefined) return false; w.u8(type, a.pref); return true
+      case RTA_ENCAP_TYPE: if (a.encapType === undefined) return false; w.u16(type, a.encapType); return true
+      case RTA_ENCAP: if (a.encap === undefined) return false; w.raw(a.encap); return true
+      case RTA_EXPIRES: if (a.expires === undefined) return false; w.u32(type, a.expires); return true
+      case RTA_UID: if (a.uid === undefined) return false; w.u32(type, a.uid); return true
+      case RTA_TTL_PROPAGATE: if (a.ttlPropagate === undefined) return false; w.u8(type, a.ttlPropagate); return true
+      case RTA_IP_PROTO: if (a.ipProto === undefined) return false; w.u8(type, a.ipProto); return true
+      case RTA_SPORT: if (a.sport === undefined) return false; w.be16(type, a.sport); return true
+      case RTA_DPORT: if (a.dport === undefined) return false; w.be16(type, a.dport); return true
+      case RTA_NH_ID: if (a.nhId === undefined) return false; w.u32(type, a.nhId); return true
+    }
+    return false
+  }, a.unknown)
+}
+
+// ---- decoding helpers (shared by both decoders) ----
+
+function u32At (b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+}
+
+function need (len: number, want: number, name: string, off: number): void {
+  if (len !== want) throw new NetlinkDecodeError(`${name} holds ${len} bytes, expected ${want}`, off)
+}
+
+/** An address attribute: IPv4 or IPv6 text; other families (MPLS labels…) as hex bytes. */
+function addressText (b: Uint8Array, off: number, len: number): string {
+  if (len === 4) return formatIPv4(b, off)
+  if (len === 16) return formatIPv6(b, off)
+  return formatMAC(b, off, len)
+}
+
+function readVia (b: Uint8Array, off: number, len: number): RouteVia {
+  if (len < 2) throw new NetlinkDecodeError(`RTA_VIA holds ${len} bytes, struct rtvia needs at least 2`, off)
+  return { family: b[off]! | (b[off + 1]! << 8), address: addressText(b, off + 2, len - 2) }
+}
+
+function readU64AsNumber (b: Uint8Array, o: number): number {
+  return u32At(b, o) + u32At(b, o + 4) * 0x100000000
+}
+
+function readMetrics (r: AttributeReader, a: RouteAttributes): void {
+  const metrics: RouteMetricsByNumber = {}
+  const order: number[] = []
+  const n = r.nestedReader()
+  while (n.next()) {
+    order.push(n.type)
+    metrics[n.type] = n.type === RTAX_CC_ALGO ? n.string() : n.u32()
+  }
+  a.metrics = metrics
+  a.metricsOrder = order
+}
+
+/** Walks the rtnexthop array of RTA_MULTIPATH at buf[start, end). */
+function readMultipath (b: Uint8Array, start: number, end: number): NextHopMessage[] {
+  const out: NextHopMessage[] = []
+  let p = start
+  while (p < end) {
+    if (end - p < RTNEXTHOP_SIZE) throw new NetlinkDecodeError(`${end - p} trailing bytes in RTA_MULTIPATH, too short for struct rtnexthop`, p)
+    const len = b[p]! | (b[p + 1]! << 8)
+    if (len < RTNEXTHOP_SIZE || len > end - p) throw new NetlinkDecodeError(`rtnh_len ${len} is out of range (${end - p} bytes left)`, p)
+    const a: NextHopAttributes = {}
+    const order: number[] = []
+    const nh: NextHopMessage = { flags: b[p + 2]!, hops: b[p + 3]!, ifindex: u32At(b, p + 4) | 0, attributes: a, attributeOrder: order }
+    const r = new AttributeReader(b, p + RTNEXTHOP_SIZE, p + len)
+    while (r.next()) {
+      order.push(r.type)
+      switch (r.type) {
+        case RTA_GATEWAY: a.gateway = r.ip(); break
+        case RTA_VIA: a.via = readVia(b, r.offset, r.length); break
+        case RTA_NEWDST: a.newdst = addressText(b, r.offset, r.length); break
+        case RTA_FLOW: a.flow = r.u32(); break
+        case RTA_ENCAP_TYPE: a.encapType = r.u16(); break
+        case RTA_ENCAP: a.encap = r.raw(); break
+        default: (a.unknown ??= []).push(r.raw())
+      }
+    }
+    out.push(nh)
+    p += (len + 3) & ~3
+  }
+  return out
+}
+
+/** Decodes struct rtmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
+export function decodeRouteMessage (buf: Uint8Array, start: number, end: number): RouteMessage {
+  if (start < 0 || end > buf.length || end - start < RTMSG_SIZE) {
+    throw new NetlinkDecodeError(`rtmsg needs ${RTMSG_SIZE} bytes, the message has ${end - start}`, start)
+  }
+  const a: RouteAttributes = {}
+  const order: number[] = []
+  const m: RouteMessage = {
+    family: buf[start]!,
+    dstLength: buf[start + 1]!,
+    srcLength: buf[start + 2]!,
+    tos: buf[start + 3]!,
+    table: buf[start + 4]!,
+    protocol: buf[start + 5]!,
+    scope: buf[start + 6]!,
+    type: buf[start + 7]!,
+    flags: u32At(buf, start + 8),
+    attributes: a,
+    attributeOrder: order
+  }
+  const r = new AttributeReader(buf, start + RTMSG_SIZE, end)
+  while (r.next()) {
+    order.push(r.type)
+    const o = r.offset
+    const len = r.length
+    switch (r.type) {
+      case RTA_DST: a.dst = addressText(buf, o, len); break
+      case RTA_SRC: a.src = addressText(buf, o, len); break
+      case RTA_IIF: a.iif = r.u32(); break
+      case RTA_OIF: a.oif = r.u32(); break
+      case RTA_GATEWAY: a.gateway = r.ip(); break
+      case RTA_PRIORITY: a.priority = r.u32(); break
+      case RTA_PREFSRC: a.prefsrc = r.ip(); break
+      case RTA_METRICS: readMetrics(r, a); break
+      case RTA_MULTIPATH: a.multipath = readMultipath(buf, o, o + len); break
+      case RTA_FLOW: a.flow = r.u32(); break
+      case RTA_CACHEINFO:
+        need(len, RTA_CACHEINFO_SIZE, 'RTA_CACHEINFO', o)
+        a.cacheInfo = {
+          clntref: u32At(buf, o), lastuse: u32At(buf, o + 4), expires: u32At(buf, o + 8) | 0, error: u32At(buf, o + 12),
+          used: u32At(buf, o + 16), id: u32At(buf, o + 20), ts: u32At(buf, o + 24), tsage: u32At(buf, o + 28)
+        }
+        break
+      case RTA_TABLE: a.table = r.u32(); break
+      case RTA_MARK: a.mark = r.u32(); break
+      case RTA_VIA: a.via = readVia(buf, o, len); break
+      case RTA_NEWDST: a.newdst = addressText(buf, o, len); break
+      case RTA_PREF: a.pref = r.u8(); break
+      case RTA_ENCAP_TYPE: a.encapType = r.u16(); break
+      case RTA_ENCAP: a.encap = r.raw(); break
+      case RTA_EXPIRES:
+        // Multicast routes send a u64 here: kept raw so it re-encodes as it came.
+        if (len === 8) (a.unknown ??= []).push(r.raw()); else a.expires = r.u32()
+        break
+      case RTA_UID: a.uid = r.u32(); break
+      case RTA_TTL_PROPAGATE: a.ttlPropagate = r.u8(); break
+      case RTA_IP_PROTO: a.ipProto = r.u8(); break
+      case RTA_SPORT: a.sport = r.be16(); break
+      case RTA_DPORT: a.dport = r.be16(); break
+      case RTA_NH_ID: a.nhId = r.u32(); break
+      default: (a.unknown ??= []).push(r.raw())
+    }
+  }
+  return m
+}
+
+/** The route's table: RTA_TABLE when present, else rtm_table. */
+export function routeTable (m: RouteMessage): number {
+  return m.attributes.table ?? m.table
+}
+
+// ---- the fast path ----
+
+/** RTA_METRICS as named fields (the RTAX_* values this library knows). */
+export interface RouteMetrics {
+  lock: number | undefined
+  mtu: number | undefined
+  window: number | undefined
+  rtt: number | undefined
+  rttvar: number | undefined
+  ssthresh: number | undefined
+  cwnd: number | undefined
+  advmss: number | undefined
+  reordering: number | undefined
+  hoplimit: number | undefined
+  initcwnd: number | undefined
+  features: number | undefined
+  rtoMin: number | undefined
+  initrwnd: number | undefined
+  quickack: number | undefined
+  ccAlgo: string | undefined
+  fastopenNoCookie: number | undefined
+}
+
+/** A nexthop of a multipath route. */
+export interface RouteNextHop {
+  gateway: string | undefined
+  oif: number
+  /** rtnh_hops + 1. */
+  weight: number
+  /** RTNH_F_*. */
+  flags: number
+}
+
+/**
+ * A route as a flat plain object of fixed shape (every field always
+ * present, undefined when absent) so that large dumps stay monomorphic.
+ */
+export interface Route {
+  family: number
+  /** Destination in CIDR form: "10.0.0.0/8", "0.0.0.0/0", "::/0". */
+  dst: string
+  /** Source prefix (RTA_SRC, source-specific IPv6 routes), CIDR; undefined when rtm_src_len is 0. */
+  src: string | undefined
+  tos: number
+  /** RTA_TABLE when present, else rtm_table. */
+  table: number
+  protocol: number
+  scope: number
+  type: number
+  /** rtm_flags (RTM_F_*). */
+  flags: number
+  gateway: string | undefined
+  /** RTA_VIA gateway address (another family's). */
+  via: string | undefined
+  oif: number | undefined
+  iif: number | undefined
+  priority: number | undefined
+  prefsrc: string | undefined
+  /** RTA_PREF (IPv6). */
+  pref: number | undefined
+  /** RTA_NH_ID: the nexthop object the route uses. */
+  nhId: number | undefined
+  /** RTA_EXPIRES, or the expiry of RTA_CACHEINFO when non-zero (clock ticks). */
+  expires: number | undefined
+  mark: number | undefined
+  metrics: RouteMetrics | undefined
+  multipath: RouteNextHop[] | undefined
+}
+
+const ZERO4 = '0.0.0.0'
+const ZERO6 = '::'
+// "/0" … "/128", built once.
+const SLASH: string[] = Array.from({ length: 129 }, (_, i) => '/' + String(i))
+
+function prefixText (b: Uint8Array, off: number, len: number, family: number, prefix: number, name: string): string {
+  if (len === 4) return formatIPv4(b, off) + SLASH[prefix]!
+  if (len === 16) return formatIPv6(b, off) + SLASH[prefix]!
+  if (family === AF_INET || family === AF_INET6) throw new NetlinkDecodeError(`${name} holds ${len} bytes, not an IPv4 or IPv6 address`, off)
+  return formatMAC(b, off, len) + '/' + String(prefix)
+}
+
+function zeroPrefix (family: number, prefix: number): string {
+  return (family === AF_INET6 ? ZERO6 : ZERO4) + (prefix <= 128 ? SLASH[prefix]! : '/' + String(prefix))
+}
+
+function decodeMetricsFast (b: Uint8Array, start: number, end: number): RouteMetrics {
+  const m: RouteMetrics = {
+    lock: undefined, mtu: undefined, window: undefined, rtt: undefined, rttvar: undefined, ssthresh: undefined, cwnd: undefined,
+    advmss: undefined, reordering: undefined, hoplimit: undefined, initcwnd: undefined, features: undefined, rtoMin: undefined,
+    initrwnd: undefined, quickack: undefined, ccAlgo: undefined, fastopenNoCookie: undefined
+  }
+  let p = start
+  while (p < end) {
+    if (end - p < 4) throw new NetlinkDecodeError(`${end - p} trailing bytes in RTA_METRICS, too short for an attribute header`, p)
+    const len = b[p]! | (b[p + 1]! << 8)
+    if (len < 4 || len > end - p) throw new NetlinkDecodeError(`metric attribute length ${len} is out of range (${end - p} bytes left)`, p)
+    const type = (b[p + 2]! | (b[p + 3]! << 8)) & NLA_TYPE_MASK
+    const o = p + 4
+    if (type === RTAX_CC_ALGO) {
+      let e = o
+      while (e < p + len && b[e] !== 0) e++
+      let s = ''
+      for (let i = o; i < e; i++) s += String.fromCharCode(b[i]!)
+      m.ccAlgo = s
+    } else if (type <= RTAX_FASTOPEN_NO_COOKIE && type !== RTAX_UNSPEC) {
+      if (len - 4 < 4) throw new NetlinkDecodeError(`metric ${type} holds ${len - 4} bytes, u32 needs 4`, o)
+      const v = u32At(b, o)
+      switch (type) {
+        case RTAX_LOCK: m.lock = v; break
+        case RTAX_MTU: m.mtu = v; break
+        case RTAX_WINDOW: m.window = v; break
+        case RTAX_RTT: m.rtt = v; break
+        case RTAX_RTTVAR: m.rttvar = v; break
+        case RTAX_SSTHRESH: m.ssthresh = v; break
+        case RTAX_CWND: m.cwnd = v; break
+        case RTAX_ADVMSS: m.advmss = v; break
+        case RTAX_REORDERING: m.reordering = v; break
+        case RTAX_HOPLIMIT: m.hoplimit = v; break
+        case RTAX_INITCWND: m.initcwnd = v; break
+        case RTAX_FEATURES: m.features = v; break
+        case RTAX_RTO_MIN: m.rtoMin = v; break
+        case RTAX_INITRWND: m.initrwnd = v; break
+        case RTAX_QUICKACK: m.quickack = v; break
+        case RTAX_FASTOPEN_NO_COOKIE: m.fastopenNoCookie = v; break
+      }
+    }
+    p += (len + 3) & ~3
+  }
+  return m
+}
+
+function decodeMultipathFast (b: Uint8Array, start: number, end: number): RouteNextHop[] {
+  const out: RouteNextHop[] = []
+  let p = start
+  while (p < end) {
+    if (end - p < RTNEXTHOP_SIZE) throw new NetlinkDecodeError(`${end - p} trailing bytes in RTA_MULTIPATH, too short for struct rtnexthop`, p)
+    const len = b[p]! | (b[p + 1]! << 8)
+    if (len < RTNEXTHOP_SIZE || len > end - p) throw new NetlinkDecodeError(`rtnh_len ${len} is out of range (${end - p} bytes left)`, p)
+    let gateway: string | undefined
+    const stop = p + len
+    let q = p + RTNEXTHOP_SIZE
+    while (q < stop) {
+      if (stop - q < 4) throw new NetlinkDecodeError(`${stop - q} trailing bytes in a nexthop, too short for an attribute header`, q)
+      const alen = b[q]! | (b[q + 1]! << 8)
+      if (alen < 4 || alen > stop - q) throw new NetlinkDecodeError(`nexthop attribute length ${alen} is out of range (${stop - q} bytes left)`, q)
+      const type = (b[q + 2]! | (b[q + 3]! << 8)) & NLA_TYPE_MASK
+      if (type === RTA_GATEWAY) {
+        if (alen === 8) gateway = formatIPv4(b, q + 4)
+        else if (alen === 20) gateway = formatIPv6(b, q + 4)
+        else throw new NetlinkDecodeError(`RTA_GATEWAY holds ${alen - 4} bytes, not an IPv4 or IPv6 address`, q + 4)
+      } else if (type === RTA_VIA && alen >= 6) {
+        gateway = addressText(b, q + 6, alen - 6)
+      }
+      q += (alen + 3) & ~3
+    }
+    out.push({ gateway, oif: u32At(b, p + 4) | 0, weight: b[p + 3]! + 1, flags: b[p + 2]! })
+    p += (len + 3) & ~3
+  }
+  return out
+}
+
+/**
+ * The fast decoder for route dumps: struct rtmsg and the attributes a
+ * routing table holds, from buf[start, end) (the payload after the nlmsghdr),
+ * straight into a Route. Attributes it does not model are skipped (use
+ * decodeRouteMessage to keep them).
+ */
+export function decodeRoute (buf: Uint8Array, start: number, end: number): Route {
+  if (start < 0 || end > buf.length || end - start < RTMSG_SIZE) {
+    throw new NetlinkDecodeError(`rtmsg needs ${RTMSG_SIZE} bytes, the message has ${end - start}`, start)
+  }
+  const b = buf
+  const family = b[start]!
+  const dstLen = b[start + 1]!
+  const srcLen = b[start + 2]!
+  let dst: string | undefined
+  let src: string | undefined
+  let table = b[start + 4]!
+  let gateway: string | undefined
+  let via: string | undefined
+  let oif: number | undefined
+  let iif: number | undefined
+  let priority: number | undefined
+  let prefsrc: string | undefined
+  let pref: number | undefined
+  let nhId: number | undefined
+  let expires: number | undefined
+  let mark: number | undefined
+  let metrics: RouteMetrics | undefined
+  let multipath: RouteNextHop[] | undefined
+  let p = start + RTMSG_SIZE
+  while (p < end) {
+    if (end - p < 4) throw new NetlinkDecodeError(`${end - p} trailing bytes, too short for an attribute header`, p)
+    const len = b[p]! | (b[p + 1]! << 8)
+    if (len < 4 || len > end - p) throw new NetlinkDecodeError(`attribute length ${len} is out of range (${end - p} bytes left)`, p)
+    const o = p + 4
+    const n = len - 4
+    switch ((b[p + 2]! | (b[p + 3]! << 8)) & NLA_TYPE_MASK) {
+      case RTA_DST: dst = prefixText(b, o, n, family, dstLen, 'RTA_DST'); break
+      case RTA_SRC: src = prefixText(b, o, n, family, srcLen, 'RTA_SRC'); break
+      case RTA_GATEWAY:
+        if (n === 4) gateway = formatIPv4(b, o)
+        else if (n === 16) gateway = formatIPv6(b, o)
+        else throw new NetlinkDecodeError(`RTA_GATEWAY holds ${n} bytes, not an IPv4 or IPv6 address`, o)
+        break
+      case RTA_OIF: need(n, 4, 'RTA_OIF', o); oif = u32At(b, o); break
+      case RTA_IIF: need(n, 4, 'RTA_IIF', o); iif = u32At(b, o); break
+      case RTA_PRIORITY: need(n, 4, 'RTA_PRIORITY', o); priority = u32At(b, o); break
+      case RTA_TABLE: need(n, 4, 'RTA_TABLE', o); table = u32At(b, o); break
+      case RTA_PREFSRC:
+        if (n === 4) prefsrc = formatIPv4(b, o)
+        else if (n === 16) prefsrc = formatIPv6(b, o)
+        else throw new NetlinkDecodeError(`RTA_PREFSRC holds ${n} bytes, not an IPv4 or IPv6 address`, o)
+        break
+      case RTA_PREF: need(n, 1, 'RTA_PREF', o); pref = b[o]!; break
+      case RTA_NH_ID: need(n, 4, 'RTA_NH_ID', o); nhId = u32At(b, o); break
+      case RTA_MARK: need(n, 4, 'RTA_MARK', o); mark = u32At(b, o); break
+      case RTA_EXPIRES:
+        if (n === 4) expires = u32At(b, o)
+        else if (n === 8) expires = readU64AsNumber(b, o)
+        else throw new NetlinkDecodeError(`RTA_EXPIRES holds ${n} bytes, expected 4 or 8`, o)
+        break
+      case RTA_CACHEINFO: {
+        need(n, RTA_CACHEINFO_SIZE, 'RTA_CACHEINFO', o)
+        const e = u32At(b, o + 8) | 0
+        if (e !== 0 && expires === undefined) expires = e
+        break
+      }
+      case RTA_VIA: if (n < 2) throw new NetlinkDecodeError(`RTA_VIA holds ${n} bytes, struct rtvia needs at least 2`, o); via = addressText(b, o + 2, n - 2); break
+      case RTA_METRICS: metrics = decodeMetricsFast(b, o, o + n); break
+      case RTA_MULTIPATH: multipath = decodeMultipathFast(b, o, o + n); break
+    }
+    p += (len + 3) & ~3
+  }
+  return {
+    family,
+    dst: dst ?? zeroPrefix(family, dstLen),
+    src: src ?? (srcLen !== 0 ? zeroPrefix(family, srcLen) : undefined),
+    tos: b[start + 3]!,
+    table,
+    protocol: b[start + 5]!,
+    scope: b[start + 6]!,
+    type: b[start + 7]!,
+    flags: u32At(b, start + 8),
+    gateway,
+    via,
+    oif,
+    iif,
+    priority,
+    prefsrc,
+    pref,
+    nhId,
+    expires,
+    mark,
+    metrics,
+    multipath
+  }
+}
+
+/** RTAX_* number → the RouteMetrics field name. */
+export const METRIC_NAMES: Record<number, keyof RouteMetrics> = {
+  [RTAX_LOCK]: 'lock',
+  [RTAX_MTU]: 'mtu',
+  [RTAX_WINDOW]: 'window',
+  [RTAX_RTT]: 'rtt',
+  [RTAX_RTTVAR]: 'rttvar',
+  [RTAX_SSTHRESH]: 'ssthresh',
+  [RTAX_CWND]: 'cwnd',
+  [RTAX_ADVMSS]: 'advmss',
+  [RTAX_REORDERING]: 'reordering',
+  [RTAX_HOPLIMIT]: 'hoplimit',
+  [RTAX_INITCWND]: 'initcwnd',
+  [RTAX_FEATURES]: 'features',
+  [RTAX_RTO_MIN]: 'rtoMin',
+  [RTAX_INITRWND]: 'initrwnd',
+  [RTAX_QUICKACK]: 'quickack',
+  [RTAX_CC_ALGO]: 'ccAlgo',
+  [RTAX_FASTOPEN_NO_COOKIE]: 'fastopenNoCookie'
+}
