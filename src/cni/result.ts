@@ -225,7 +225,11 @@ function parseDNS (v: unknown): DNS | undefined {
   if (search !== undefined) dns.search = search
   const options = optStringArray(o, 'options', 'dns.options')
   if (options !== undefined) dns.options = options
-  return dns
+  return isEmptyDNS(dns) ? undefined : dns
+}
+
+function isEmptyDNS (d: DNS): boolean {
+  return d.nameservers === undefined && d.domain === undefined && d.search === undefined && d.options === undefined
 }
 
 function parseInterface (v: unknown, path: string, v1: boolean): Interface {
@@ -411,7 +415,7 @@ function copyDNS (d: DNS | undefined): DNS | undefined {
   if (d.domain !== undefined && d.domain !== '') out.domain = d.domain
   if (d.search !== undefined && d.search.length > 0) out.search = [...d.search]
   if (d.options !== undefined && d.options.length > 0) out.options = [...d.options]
-  return out
+  return isEmptyDNS(out) ? undefined : out
 }
 
 function withDNS<T extends { dns?: DNS }> (r: T, d: DNS | undefined): T {
