@@ -2,7 +2,7 @@
 // operations, NFNL_MSG_BATCH_END. The kernel applies the whole batch or none
 // of it. This file only builds bytes; NftService sends them.
 import { NetlinkWriter } from '../attributes.js'
-import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../message.js'
+import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../message.js'
 import {
   NFT_MSG_DESTROYCHAIN, NFT_MSG_DESTROYRULE, NFT_MSG_DESTROYTABLE, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELTABLE,
   NFT_MSG_NAMES, type NftFamily
@@ -25,7 +25,8 @@ export interface NftBatchEncodeOptions {
 interface Operation {
   /** e.g. "NFT_MSG_NEWRULE inet t masq_checks": names the operation in errors. */
   description: string
-  write: (w: NetlinkWriter, ackFlag: number) => void
+  /** Writes the message; extra holds NLM_F_REQUEST and, when asked for, NLM_F_ACK. */
+  write: (w: NetlinkWriter, extra: number) => void
 }
 
 const msgName = (msg: number): string => NFT_MSG_NAMES[msg] ?? `NFT_MSG ${msg}`
@@ -109,11 +110,12 @@ export class NftBatch {
    * seq and pid 0 (the socket stamps them when sending).
    */
   encode (options: NftBatchEncodeOptions = {}): Buffer {
-    const ack = options.ack === false ? 0 : NLM_F_ACK
+    // NLM_F_REQUEST as on the wire (the socket would add it anyway).
+    const ack = NLM_F_REQUEST | (options.ack === false ? 0 : NLM_F_ACK)
     const w = new NetlinkWriter(256 + this.ops.length * 256)
-    writeBatchBegin(w, 0, options.genId)
+    writeBatchBegin(w, NLM_F_REQUEST, options.genId)
     for (const op of this.ops) op.write(w, ack)
-    writeBatchEnd(w)
+    writeBatchEnd(w, NLM_F_REQUEST)
     return Buffer.from(w.bytes())
   }
 

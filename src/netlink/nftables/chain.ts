@@ -2,7 +2,7 @@
 // (hook number, priority, type nat|filter|route, policy); a regular chain is
 // only reached by jump or goto.
 import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute } from '../attributes.js'
-import { NLM_F_DUMP } from '../message.js'
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_CHAIN_COUNTERS, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_PAD,
   NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE, NFTA_CHAIN_USE, NFTA_CHAIN_USERDATA, NFTA_COUNTER_BYTES,
@@ -149,7 +149,7 @@ export function writeDelChain (w: NetlinkWriter, family: NftFamily, table: strin
 /** NFT_MSG_GETCHAIN: a dump of every chain (of one family), or one chain by table and name. */
 export function writeGetChain (w: NetlinkWriter, family?: NftFamily, one?: { table: string, name: string }): void {
   if (one !== undefined && family === undefined) throw new TypeError('NFT_MSG_GETCHAIN of one chain needs its family')
-  beginNftMessage(w, NFT_MSG_GETCHAIN, one === undefined ? NLM_F_DUMP : 0, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
+  beginNftMessage(w, NFT_MSG_GETCHAIN, one === undefined ? NLM_F_REQUEST | NLM_F_DUMP : NLM_F_REQUEST, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
   if (one !== undefined) {
     w.string(NFTA_CHAIN_TABLE, one.table)
     w.string(NFTA_CHAIN_NAME, one.name)

@@ -3,6 +3,7 @@
 // set of changes atomic, and the ruleset generation (NFT_MSG_GETGEN).
 import { NetlinkDecodeError } from '../errors.js'
 import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { NLM_F_REQUEST } from '../message.js'
 import {
   NFNETLINK_V0, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC,
   NFTA_GEN_ID, NFTA_GEN_PROC_NAME, NFTA_GEN_PROC_PID, NFT_MSG_GETGEN, NFT_MSG_NAMES, NFT_MSG_NEWGEN, familyName, type NftFamily
@@ -101,7 +102,7 @@ export interface NftGeneration {
 
 /** NFT_MSG_GETGEN request (nft sends this before each batch). */
 export function writeGetGen (w: NetlinkWriter): void {
-  beginNftMessage(w, NFT_MSG_GETGEN, 0, NFPROTO_UNSPEC)
+  beginNftMessage(w, NFT_MSG_GETGEN, NLM_F_REQUEST, NFPROTO_UNSPEC)
   w.endMessage()
 }
 

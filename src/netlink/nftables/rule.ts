@@ -2,7 +2,7 @@
 // expressions run in order, and userdata where nft keeps its comment.
 import { NetlinkDecodeError } from '../errors.js'
 import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
-import { NLM_F_DUMP } from '../message.js'
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_RULE_CHAIN, NFTA_RULE_CHAIN_ID, NFTA_RULE_COMPAT, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_PAD,
   NFTA_RULE_POSITION, NFTA_RULE_POSITION_ID, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTNL_UDATA_COMMENT_MAXLEN,
@@ -135,7 +135,7 @@ export function writeDelRule (w: NetlinkWriter, family: NftFamily, table: string
 
 /** NFT_MSG_GETRULE dump, which the kernel filters by table and chain when given. */
 export function writeGetRules (w: NetlinkWriter, family?: NftFamily, table?: string, chain?: string): void {
-  beginNftMessage(w, NFT_MSG_GETRULE, NLM_F_DUMP, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
+  beginNftMessage(w, NFT_MSG_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
   if (table !== undefined) w.string(NFTA_RULE_TABLE, table)
   if (chain !== undefined) w.string(NFTA_RULE_CHAIN, chain)
   w.endMessage()

@@ -1,7 +1,7 @@
 // Tables: NFT_MSG_NEWTABLE / GETTABLE / DELTABLE. A table holds chains and
 // belongs to one family (ip, ip6, inet, arp, bridge, netdev).
 import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
-import { NLM_F_DUMP } from '../message.js'
+import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_OWNER, NFTA_TABLE_PAD, NFTA_TABLE_USE, NFTA_TABLE_USERDATA,
   NFT_MSG_DELTABLE, NFT_MSG_GETTABLE, NFT_MSG_NEWTABLE, NFT_MSG_DESTROYTABLE, NFPROTO_UNSPEC, familyNumber, type NftFamily
@@ -72,7 +72,7 @@ export function writeDelTable (w: NetlinkWriter, family: NftFamily, name: string
 
 /** NFT_MSG_GETTABLE: a dump of every table (of one family), or one table by name. */
 export function writeGetTable (w: NetlinkWriter, family?: NftFamily, name?: string): void {
-  beginNftMessage(w, NFT_MSG_GETTABLE, name === undefined ? NLM_F_DUMP : 0, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
+  beginNftMessage(w, NFT_MSG_GETTABLE, name === undefined ? NLM_F_REQUEST | NLM_F_DUMP : NLM_F_REQUEST, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
   if (name !== undefined) w.string(NFTA_TABLE_NAME, name)
   w.endMessage()
 }
