@@ -100,7 +100,7 @@ export class NftService {
     return await this.socket.get(w.bytes(), decodeChain, `NFT_MSG_GETCHAIN ${family} ${table} ${name}`)
   }
 
-  /** The rules of a table, or of one chain, in chain order. ENOENT when the table or chain is missing. */
+  /** The rules of a table, or of one chain, in chain order; none when the table or chain does not exist. */
   async listRules (family: NftFamily, table: string, chain?: string): Promise<NftRule[]> {
     const w = new NetlinkWriter(128)
     writeGetRules(w, family, table, chain)
