@@ -162,11 +162,11 @@ async function loadSchema<T> (source: SchemaSource<T>): Promise<SchemaLike<T>> {
  * `null` for a schema key is dropped (Go leaves the default), and unknown
  * keys are kept (the schema decides: z.object strips them, like Go). Walks
  * nested objects, arrays, records, optionals, defaults, nullables, unions
- * (first option that is an object), pipes and lazies. Returns a new value;
+ * (the option whose keys fit the value best), pipes and lazies. Returns a new value;
  * the input is not modified.
  */
 export function normalizeKeys (value: unknown, schema: SchemaLike<unknown> | undefined): unknown {
-  const def = unwrap(schema)
+  const def = unwrap(schema, value)
   if (def === undefined) return value
   if (Array.isArray(value)) {
     if (def.type === 'array' && def.element !== undefined) return value.map(v => normalizeKeys(v, def.element))
@@ -203,7 +203,7 @@ export function normalizeKeys (value: unknown, schema: SchemaLike<unknown> | und
 }
 
 // Sees through wrappers to the schema that decides the value's shape.
-function unwrap (schema: SchemaLike<unknown> | undefined): SchemaDef | undefined {
+function unwrap (schema: SchemaLike<unknown> | undefined, value: unknown): SchemaDef | undefined {
   let s = schema
   for (let depth = 0; s !== undefined && depth < 32; depth++) {
     const def = s._zod?.def
@@ -220,9 +220,9 @@ function unwrap (schema: SchemaLike<unknown> | undefined): SchemaDef | undefined
         s = def.getter?.()
         continue
       case 'union': {
-        const objectOption = def.options?.find(o => { const d = unwrap(o); return d !== undefined && (d.type === 'object' || d.type === 'record') })
-        if (objectOption === undefined) return def
-        s = objectOption
+        const option = bestOption(def.options ?? [], value)
+        if (option === undefined) return def
+        s = option
         continue
       }
       default:
@@ -230,6 +230,29 @@ function unwrap (schema: SchemaLike<unknown> | undefined): SchemaDef | undefined
     }
   }
   return undefined
+}
+
+// The union option that fits the value's shape: for an object, the object
+// option sharing the most keys with it (case-insensitively), the first on a tie.
+function bestOption (options: ReadonlyArray<SchemaLike<unknown>>, value: unknown): SchemaLike<unknown> | undefined {
+  let best: SchemaLike<unknown> | undefined
+  let bestScore = -1
+  for (const o of options) {
+    const d = unwrap(o, value)
+    if (d === undefined) continue
+    let score = -1
+    if (Array.isArray(value)) score = d.type === 'array' || d.type === 'tuple' ? 0 : -1
+    else if (isObject(value)) {
+      if (d.type === 'record') score = 0
+      else if (d.type === 'object' && d.shape !== undefined) {
+        const keys = new Set(Object.keys(d.shape).map(k => k.toLowerCase()))
+        score = 0
+        for (const k in value) if (keys.has(k.toLowerCase())) score++
+      }
+    }
+    if (score > bestScore) { best = o; bestScore = score }
+  }
+  return best
 }
 
 /** "ipam.ranges[0][1].subnet"; "(root)" for the top. */
