@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs'
 import { loadFixture } from '../helpers/fixtures.js'
 import { NetlinkDecodeError, NetlinkWriter, NLA_F_NESTED } from '../../src/netlink/index.js'
 import {
-  decodeNftMessages, decodeTable, decodeChain, decodeRule, decodeGeneration, decodeUserdata, writeNewRule, writeNewChain,
+  decodeNftMessages, decodeTable, decodeChain, decodeRule, decodeGeneration, decodeNftUserdata, writeNewRule, writeNewChain,
   nftMessageType, NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWGEN, NFTA_RULE_EXPRESSIONS, NFTA_LIST_ELEM,
   NFTA_EXPR_NAME, NFTA_EXPR_DATA, NFTA_RULE_TABLE, NFTA_RULE_CHAIN, NFTA_CMP_DATA, NFTA_DATA_VERDICT, NFTA_CHAIN_HOOK,
   beginNftMessage, NFPROTO_INET
@@ -118,7 +118,7 @@ function decodeAll (b: Buffer): void {
       } catch (err) { if (!(err instanceof TypeError)) throw err }
     } catch (err) { if (!(err instanceof NetlinkDecodeError)) throw err }
   }
-  try { decodeUserdata(b, 16, end) } catch (err) { if (!(err instanceof NetlinkDecodeError)) throw err }
+  try { decodeNftUserdata(b, 16, end) } catch (err) { if (!(err instanceof NetlinkDecodeError)) throw err }
 }
 
 t.test(`decoders raise only NetlinkDecodeError (seed ${seed})`, async t => {

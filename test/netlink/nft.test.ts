@@ -6,8 +6,8 @@ import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
 import { NetlinkWriter, NetlinkDecodeError, decodeErrorMessage, forEachMessage, NLMSG_ERROR } from '../../src/netlink/index.js'
 import {
-  NftBatch, NftRuleBuilder, decodeNftMessages, decodeRule, writeNewRule, writeGetGen, prefixMatch, verdict, ruleUserdata,
-  decodeUserdata, encodeUserdata, commentItem, NFT_PAYLOAD_NETWORK_HEADER, NFT_CMP_EQ, NFT_JUMP, NF_ACCEPT, NF_DROP,
+  NftBatch, NftRuleBuilder, decodeNftMessages, decodeRule, writeNewRule, writeGetGen, nftPrefixMatch, nftVerdict, nftRuleUserdata,
+  decodeNftUserdata, encodeNftUserdata, nftCommentItem, NFT_PAYLOAD_NETWORK_HEADER, NFT_CMP_EQ, NFT_JUMP, NF_ACCEPT, NF_DROP,
   NFT_RETURN, NFT_GOTO, NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED,
   NFT_META_NFPROTO, NFT_META_IIFNAME, NFT_CHAIN_BASE, NFPROTO_IPV4, nftMessageOf, NFT_MSG_NEWRULE,
   type NftRule, type NftExpression, type NftMessage
@@ -248,14 +248,14 @@ t.test('kernel-dumped rules re-encode and decode to the same rule', async t => {
 
 t.test('prefix matches as nft emits them', async t => {
   const a = Uint8Array.of(10, 1, 0, 5)
-  t.same(prefixMatch(1, 16, a, 32, NFT_CMP_EQ).map(e => e.type), ['payload', 'cmp'])
-  const p24 = prefixMatch(1, 16, a, 24, NFT_CMP_EQ)
+  t.same(nftPrefixMatch(1, 16, a, 32, NFT_CMP_EQ).map(e => e.type), ['payload', 'cmp'])
+  const p24 = nftPrefixMatch(1, 16, a, 24, NFT_CMP_EQ)
   t.same(p24, [{ type: 'payload', dreg: 1, base: 1, offset: 16, len: 3 }, { type: 'cmp', sreg: 1, op: 0, data: { value: bytes('0a0100') } }], 'host bits dropped, 3 bytes')
-  const p20 = prefixMatch(1, 16, Uint8Array.of(10, 1, 31, 5), 20, NFT_CMP_EQ)
+  const p20 = nftPrefixMatch(1, 16, Uint8Array.of(10, 1, 31, 5), 20, NFT_CMP_EQ)
   t.same(p20.map(e => e.type), ['payload', 'bitwise', 'cmp'])
   t.same(p20[2], { type: 'cmp', sreg: 1, op: 0, data: { value: bytes('0a011000') } }, 'masked value over the whole field')
-  t.throws(() => prefixMatch(1, 16, a, 0, NFT_CMP_EQ), /\/0 prefix/)
-  t.throws(() => prefixMatch(1, 16, a, 33, NFT_CMP_EQ), TypeError)
+  t.throws(() => nftPrefixMatch(1, 16, a, 0, NFT_CMP_EQ), /\/0 prefix/)
+  t.throws(() => nftPrefixMatch(1, 16, a, 33, NFT_CMP_EQ), TypeError)
 })
 
 t.test('builder dependencies and mistakes', async t => {
@@ -268,18 +268,18 @@ t.test('builder dependencies and mistakes', async t => {
   t.throws(() => new NftRuleBuilder('inet').ipSaddr('10.0.0.0/40'), /not an IPv4/)
   t.throws(() => new NftRuleBuilder('bridge').iifname('a-name-that-is-too-long'), /1\.\.15 bytes/)
   t.throws(() => new NftRuleBuilder('bridge').etherSaddr('zz:00:00:00:00:00'), /not a MAC/)
-  t.throws(() => verdict(NFT_JUMP), /need a chain/)
+  t.throws(() => nftVerdict(NFT_JUMP), /need a chain/)
   const wild = new NftRuleBuilder('bridge').iifname('veth*').build()
   t.same(wild[1], { type: 'cmp', sreg: 1, op: 0, data: { value: bytes('76657468') } }, 'a wildcard compares the prefix only')
 })
 
 t.test('userdata TLVs', async t => {
-  const u = ruleUserdata({ comment: 'hi', userdataItems: [{ type: 1, value: Uint8Array.of(9) }] })!
+  const u = nftRuleUserdata({ comment: 'hi', userdataItems: [{ type: 1, value: Uint8Array.of(9) }] })!
   t.equal(hex(u), '0003686900' + '010109')
-  t.same(decodeUserdata(u, 0, u.length), [commentItem('hi'), { type: 1, value: Uint8Array.of(9) }])
-  t.throws(() => decodeUserdata(Uint8Array.of(0, 5, 1), 0, 3), NetlinkDecodeError)
-  t.throws(() => ruleUserdata({ comment: 'x'.repeat(128) }), /nft allows 127/)
-  t.throws(() => encodeUserdata([{ type: 0, value: new Uint8Array(256) }]), /at most 255/)
+  t.same(decodeNftUserdata(u, 0, u.length), [nftCommentItem('hi'), { type: 1, value: Uint8Array.of(9) }])
+  t.throws(() => decodeNftUserdata(Uint8Array.of(0, 5, 1), 0, 3), NetlinkDecodeError)
+  t.throws(() => nftRuleUserdata({ comment: 'x'.repeat(128) }), /nft allows 127/)
+  t.throws(() => encodeNftUserdata([{ type: 0, value: new Uint8Array(256) }]), /at most 255/)
   // A rule whose userdata is not TLVs keeps it as bytes.
   const w = new NetlinkWriter()
   writeNewRule(w, { family: 'inet', table: 't', chain: 'c', expressions: [], userdata: Uint8Array.of(0, 9) }, 0)
@@ -324,6 +324,6 @@ t.test('decoders reject truncated input with NetlinkDecodeError', async t => {
   cut.writeUInt16LE(400, 60) // the first NFTA_LIST_ELEM claims more than its list holds
   t.throws(() => decodeNftMessages(cut), NetlinkDecodeError)
   t.throws(() => decodeNftMessages(b.subarray(0, 30)), NetlinkDecodeError)
-  t.same(verdict(NFT_RETURN).data, { verdict: { code: NFT_RETURN } })
+  t.same(nftVerdict(NFT_RETURN).data, { verdict: { code: NFT_RETURN } })
   t.equal(NFPROTO_IPV4, 2)
 })

@@ -7,10 +7,10 @@ import {
   NFTA_CHAIN_COUNTERS, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_PAD,
   NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE, NFTA_CHAIN_USE, NFTA_CHAIN_USERDATA, NFTA_COUNTER_BYTES,
   NFTA_COUNTER_PACKETS, NFTA_HOOK_DEV, NFTA_HOOK_DEVS, NFTA_HOOK_HOOKNUM, NFTA_HOOK_PRIORITY, NFT_MSG_DELCHAIN,
-  NFT_MSG_GETCHAIN, NFT_MSG_NEWCHAIN, NFT_MSG_DESTROYCHAIN, NFPROTO_UNSPEC, familyNumber, type NftFamily
+  NFT_MSG_GETCHAIN, NFT_MSG_NEWCHAIN, NFT_MSG_DESTROYCHAIN, NFPROTO_UNSPEC, nftFamilyNumber, type NftFamily
 } from './constants.js'
-import { readBE64 } from './data.js'
-import { NFGENMSG_LEN, beginNftMessage, decodeFamily, nftMessageOf } from './nfgenmsg.js'
+import { readAttrBE64 } from './data.js'
+import { NFGENMSG_LEN, beginNftMessage, decodeNftFamily, nftMessageOf } from './nfgenmsg.js'
 
 export interface NftHook {
   /** NF_INET_POST_ROUTING, NF_BR_PRE_ROUTING, ... */
@@ -81,8 +81,8 @@ function decodeCounters (outer: AttributeReader): { bytes?: bigint, packets?: bi
   const c: { bytes?: bigint, packets?: bigint } = {}
   const r = outer.nestedReader()
   while (r.next()) {
-    if (r.type === NFTA_COUNTER_BYTES) c.bytes = readBE64(r)
-    else if (r.type === NFTA_COUNTER_PACKETS) c.packets = readBE64(r)
+    if (r.type === NFTA_COUNTER_BYTES) c.bytes = readAttrBE64(r)
+    else if (r.type === NFTA_COUNTER_PACKETS) c.packets = readAttrBE64(r)
   }
   return c
 }
@@ -91,13 +91,13 @@ function decodeCounters (outer: AttributeReader): { bytes?: bigint, packets?: bi
 export function decodeChain (b: Uint8Array, type: number, start: number, end: number): NftChain | undefined {
   const m = nftMessageOf(type)
   if (m !== NFT_MSG_NEWCHAIN && m !== NFT_MSG_DELCHAIN && m !== NFT_MSG_DESTROYCHAIN) return undefined
-  const c: NftChain = { family: decodeFamily(b, start, end), table: '', name: '' }
+  const c: NftChain = { family: decodeNftFamily(b, start, end), table: '', name: '' }
   const r = new AttributeReader(b, start + NFGENMSG_LEN, end)
   while (r.next()) {
     switch (r.type) {
       case NFTA_CHAIN_TABLE: c.table = r.string(); break
       case NFTA_CHAIN_NAME: c.name = r.string(); break
-      case NFTA_CHAIN_HANDLE: c.handle = readBE64(r); break
+      case NFTA_CHAIN_HANDLE: c.handle = readAttrBE64(r); break
       case NFTA_CHAIN_HOOK: c.hook = decodeHook(r); break
       case NFTA_CHAIN_POLICY: c.policy = r.be32(); break
       case NFTA_CHAIN_TYPE: c.type = r.string(); break
@@ -121,7 +121,7 @@ export function writeNewChain (w: NetlinkWriter, c: NftChainSpec, nlmFlags: numb
   if ((c.hook === undefined) !== (c.type === undefined)) {
     throw new TypeError(`chain ${c.family} ${c.table} ${c.name}: a base chain needs both type and hook, a regular chain neither`)
   }
-  beginNftMessage(w, NFT_MSG_NEWCHAIN, nlmFlags, familyNumber(c.family))
+  beginNftMessage(w, NFT_MSG_NEWCHAIN, nlmFlags, nftFamilyNumber(c.family))
   w.string(NFTA_CHAIN_TABLE, c.table)
   w.string(NFTA_CHAIN_NAME, c.name)
   if (c.type !== undefined) w.string(NFTA_CHAIN_TYPE, c.type)
@@ -140,7 +140,7 @@ export function writeNewChain (w: NetlinkWriter, c: NftChainSpec, nlmFlags: numb
 
 /** NFT_MSG_DELCHAIN by name (or handle when a bigint is given). */
 export function writeDelChain (w: NetlinkWriter, family: NftFamily, table: string, name: string | bigint, nlmFlags: number, msg = NFT_MSG_DELCHAIN): void {
-  beginNftMessage(w, msg, nlmFlags, familyNumber(family))
+  beginNftMessage(w, msg, nlmFlags, nftFamilyNumber(family))
   w.string(NFTA_CHAIN_TABLE, table)
   if (typeof name === 'bigint') w.be64(NFTA_CHAIN_HANDLE, name); else w.string(NFTA_CHAIN_NAME, name)
   w.endMessage()
@@ -149,7 +149,7 @@ export function writeDelChain (w: NetlinkWriter, family: NftFamily, table: strin
 /** NFT_MSG_GETCHAIN: a dump of every chain (of one family), or one chain by table and name. */
 export function writeGetChain (w: NetlinkWriter, family?: NftFamily, one?: { table: string, name: string }): void {
   if (one !== undefined && family === undefined) throw new TypeError('NFT_MSG_GETCHAIN of one chain needs its family')
-  beginNftMessage(w, NFT_MSG_GETCHAIN, one === undefined ? NLM_F_REQUEST | NLM_F_DUMP : NLM_F_REQUEST, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
+  beginNftMessage(w, NFT_MSG_GETCHAIN, one === undefined ? NLM_F_REQUEST | NLM_F_DUMP : NLM_F_REQUEST, family === undefined ? NFPROTO_UNSPEC : nftFamilyNumber(family))
   if (one !== undefined) {
     w.string(NFTA_CHAIN_TABLE, one.table)
     w.string(NFTA_CHAIN_NAME, one.name)

@@ -70,8 +70,8 @@ export const NFT_FAMILIES: Record<NftFamily, number> = {
 const FAMILY_BY_NUMBER: Array<NftFamily | undefined> = []
 for (const [name, n] of Object.entries(NFT_FAMILIES)) FAMILY_BY_NUMBER[n] = name as NftFamily
 /** The nft name of an nfgen_family number, undefined when it is not a table family. */
-export function familyName (n: number): NftFamily | undefined { return FAMILY_BY_NUMBER[n] }
-export function familyNumber (f: NftFamily): number {
+export function nftFamilyName (n: number): NftFamily | undefined { return FAMILY_BY_NUMBER[n] }
+export function nftFamilyNumber (f: NftFamily): number {
   const n = NFT_FAMILIES[f]
   if (n === undefined) throw new TypeError(`unknown nf_tables family ${JSON.stringify(f)}`)
   return n
@@ -86,7 +86,7 @@ export const NFT_BREAK = -2
 export const NFT_JUMP = -3
 export const NFT_GOTO = -4
 export const NFT_RETURN = -5
-export const VERDICT_NAMES: Record<number, string> = {
+export const NFT_VERDICT_NAMES: Record<number, string> = {
   [NF_DROP]: 'drop', [NF_ACCEPT]: 'accept', [NF_QUEUE]: 'queue', [NFT_CONTINUE]: 'continue',
   [NFT_BREAK]: 'break', [NFT_JUMP]: 'jump', [NFT_GOTO]: 'goto', [NFT_RETURN]: 'return'
 }

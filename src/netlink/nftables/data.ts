@@ -22,7 +22,7 @@ export interface NftData {
 }
 
 /** Decodes the payload of an NFTA_*_DATA attribute (the reader is positioned on it). */
-export function decodeData (outer: AttributeReader): NftData {
+export function decodeNftData (outer: AttributeReader): NftData {
   const out: NftData = {}
   const r = outer.nestedReader()
   while (r.next()) {
@@ -51,7 +51,7 @@ function decodeVerdict (outer: AttributeReader): NftVerdict {
 }
 
 /** Writes type{NFTA_DATA_VALUE | NFTA_DATA_VERDICT{...}}, nested as nft sends it. */
-export function writeData (w: NetlinkWriter, type: number, d: NftData): void {
+export function writeNftData (w: NetlinkWriter, type: number, d: NftData): void {
   const off = w.beginNested(type | NLA_F_NESTED)
   if (d.value !== undefined) w.attr(NFTA_DATA_VALUE, d.value)
   if (d.verdict !== undefined) {
@@ -68,7 +68,7 @@ export function writeData (w: NetlinkWriter, type: number, d: NftData): void {
 }
 
 /** A be64 attribute (handles, counters), bounds-checked like the reader's own getters. */
-export function readBE64 (r: AttributeReader): bigint {
+export function readAttrBE64 (r: AttributeReader): bigint {
   if (r.length < 8) throw new NetlinkDecodeError(`attribute type ${r.type} has ${r.length} bytes, be64 needs 8`, r.offset)
   const b = r.buf; const o = r.offset
   const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0

@@ -6,7 +6,7 @@ import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attri
 import { NLM_F_REQUEST } from '../message.js'
 import {
   NFNETLINK_V0, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC,
-  NFTA_GEN_ID, NFTA_GEN_PROC_NAME, NFTA_GEN_PROC_PID, NFT_MSG_GETGEN, NFT_MSG_NAMES, NFT_MSG_NEWGEN, familyName, type NftFamily
+  NFTA_GEN_ID, NFTA_GEN_PROC_NAME, NFTA_GEN_PROC_PID, NFT_MSG_GETGEN, NFT_MSG_NAMES, NFT_MSG_NEWGEN, nftFamilyName, type NftFamily
 } from './constants.js'
 
 export const NFGENMSG_LEN = 4
@@ -124,9 +124,9 @@ export function decodeGeneration (b: Uint8Array, type: number, start: number, en
 }
 
 /** The table family of a message's nfgenmsg; NetlinkDecodeError when it is not one. */
-export function decodeFamily (b: Uint8Array, start: number, end: number): NftFamily {
+export function decodeNftFamily (b: Uint8Array, start: number, end: number): NftFamily {
   const h = decodeNfGenMsg(b, start, end)
-  const f = familyName(h.family)
+  const f = nftFamilyName(h.family)
   if (f === undefined) throw new NetlinkDecodeError(`nfgen_family ${h.family} is not an nf_tables table family`, start)
   return f
 }

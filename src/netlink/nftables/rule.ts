@@ -6,12 +6,12 @@ import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_RULE_CHAIN, NFTA_RULE_CHAIN_ID, NFTA_RULE_COMPAT, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_PAD,
   NFTA_RULE_POSITION, NFTA_RULE_POSITION_ID, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTNL_UDATA_COMMENT_MAXLEN,
-  NFTNL_UDATA_RULE_COMMENT, NFT_MSG_DELRULE, NFT_MSG_GETRULE, NFT_MSG_NEWRULE, NFT_MSG_DESTROYRULE, NFPROTO_UNSPEC, familyNumber, type NftFamily
+  NFTNL_UDATA_RULE_COMMENT, NFT_MSG_DELRULE, NFT_MSG_GETRULE, NFT_MSG_NEWRULE, NFT_MSG_DESTROYRULE, NFPROTO_UNSPEC, nftFamilyNumber, type NftFamily
 } from './constants.js'
-import { readBE64 } from './data.js'
+import { readAttrBE64 } from './data.js'
 import { decodeExpressions, writeExpressions, type NftExpression } from './expressions/index.js'
-import { NFGENMSG_LEN, beginNftMessage, decodeFamily, nftMessageOf } from './nfgenmsg.js'
-import { commentItem, commentText, decodeUserdata, encodeUserdata, type UserdataItem } from './userdata.js'
+import { NFGENMSG_LEN, beginNftMessage, decodeNftFamily, nftMessageOf } from './nfgenmsg.js'
+import { nftCommentItem, nftCommentText, decodeNftUserdata, encodeNftUserdata, type NftUserdataItem } from './userdata.js'
 
 export interface NftRule {
   family: NftFamily
@@ -24,7 +24,7 @@ export interface NftRule {
   /** nft's comment, from the userdata. */
   comment?: string
   /** Userdata TLVs other than the comment. */
-  userdataItems?: UserdataItem[]
+  userdataItems?: NftUserdataItem[]
   /** Userdata that is not libnftnl TLVs, kept as bytes (then comment is absent). */
   userdata?: Uint8Array
   id?: number
@@ -43,7 +43,7 @@ export interface NftRuleSpec {
   expressions: readonly NftExpression[]
   /** Stored as nft stores it, so `nft list` shows it (at most 128 bytes). */
   comment?: string
-  userdataItems?: readonly UserdataItem[]
+  userdataItems?: readonly NftUserdataItem[]
   /** Raw userdata; when given, comment and userdataItems are not used. */
   userdata?: Uint8Array
   /** Replace the rule with this handle (NLM_F_REPLACE). */
@@ -57,14 +57,14 @@ export interface NftRuleSpec {
 export function decodeRule (b: Uint8Array, type: number, start: number, end: number): NftRule | undefined {
   const m = nftMessageOf(type)
   if (m !== NFT_MSG_NEWRULE && m !== NFT_MSG_DELRULE && m !== NFT_MSG_DESTROYRULE) return undefined
-  const rule: NftRule = { family: decodeFamily(b, start, end), table: '', chain: '', expressions: [] }
+  const rule: NftRule = { family: decodeNftFamily(b, start, end), table: '', chain: '', expressions: [] }
   const r = new AttributeReader(b, start + NFGENMSG_LEN, end)
   while (r.next()) {
     switch (r.type) {
       case NFTA_RULE_TABLE: rule.table = r.string(); break
       case NFTA_RULE_CHAIN: rule.chain = r.string(); break
-      case NFTA_RULE_HANDLE: rule.handle = readBE64(r); break
-      case NFTA_RULE_POSITION: rule.position = readBE64(r); break
+      case NFTA_RULE_HANDLE: rule.handle = readAttrBE64(r); break
+      case NFTA_RULE_POSITION: rule.position = readAttrBE64(r); break
       case NFTA_RULE_EXPRESSIONS: rule.expressions = decodeExpressions(r); break
       case NFTA_RULE_USERDATA: decodeRuleUserdata(rule, r); break
       case NFTA_RULE_ID: rule.id = r.be32(); break
@@ -79,9 +79,9 @@ export function decodeRule (b: Uint8Array, type: number, start: number, end: num
 }
 
 function decodeRuleUserdata (rule: NftRule, r: AttributeReader): void {
-  let items: UserdataItem[]
+  let items: NftUserdataItem[]
   try {
-    items = decodeUserdata(r.buf, r.offset, r.offset + r.length)
+    items = decodeNftUserdata(r.buf, r.offset, r.offset + r.length)
   } catch (err) {
     // Userdata is opaque to the kernel: anything may be there. Keep it whole.
     if (!(err instanceof NetlinkDecodeError)) throw err
@@ -89,28 +89,28 @@ function decodeRuleUserdata (rule: NftRule, r: AttributeReader): void {
     return
   }
   for (const it of items) {
-    if (it.type === NFTNL_UDATA_RULE_COMMENT && rule.comment === undefined) rule.comment = commentText(it.value)
+    if (it.type === NFTNL_UDATA_RULE_COMMENT && rule.comment === undefined) rule.comment = nftCommentText(it.value)
     else (rule.userdataItems ??= []).push(it)
   }
 }
 
 /** The NFTA_RULE_USERDATA bytes for a spec, or undefined when there is nothing to store. */
-export function ruleUserdata (spec: Pick<NftRuleSpec, 'comment' | 'userdataItems' | 'userdata'>): Uint8Array | undefined {
+export function nftRuleUserdata (spec: Pick<NftRuleSpec, 'comment' | 'userdataItems' | 'userdata'>): Uint8Array | undefined {
   if (spec.userdata !== undefined) return spec.userdata
-  const items: UserdataItem[] = []
+  const items: NftUserdataItem[] = []
   if (spec.comment !== undefined) {
-    const c = commentItem(spec.comment)
+    const c = nftCommentItem(spec.comment)
     if (c.value.length > NFTNL_UDATA_COMMENT_MAXLEN) throw new TypeError(`rule comment is ${c.value.length - 1} bytes, nft allows ${NFTNL_UDATA_COMMENT_MAXLEN - 1}`)
     items.push(c)
   }
   if (spec.userdataItems !== undefined) items.push(...spec.userdataItems)
-  return items.length > 0 ? encodeUserdata(items) : undefined
+  return items.length > 0 ? encodeNftUserdata(items) : undefined
 }
 
 /** NFT_MSG_NEWRULE in nft's attribute order: table, chain, handle, expressions, position, userdata. */
 export function writeNewRule (w: NetlinkWriter, spec: NftRuleSpec, nlmFlags: number): void {
-  const userdata = ruleUserdata(spec)
-  beginNftMessage(w, NFT_MSG_NEWRULE, nlmFlags, familyNumber(spec.family))
+  const userdata = nftRuleUserdata(spec)
+  beginNftMessage(w, NFT_MSG_NEWRULE, nlmFlags, nftFamilyNumber(spec.family))
   w.string(NFTA_RULE_TABLE, spec.table)
   w.string(NFTA_RULE_CHAIN, spec.chain)
   if (spec.handle !== undefined) w.be64(NFTA_RULE_HANDLE, spec.handle)
@@ -126,7 +126,7 @@ export function writeNewRule (w: NetlinkWriter, spec: NftRuleSpec, nlmFlags: num
  * chain (nft's `flush chain`); without a chain every rule of the table.
  */
 export function writeDelRule (w: NetlinkWriter, family: NftFamily, table: string, chain: string | undefined, handle: bigint | undefined, nlmFlags: number, msg = NFT_MSG_DELRULE): void {
-  beginNftMessage(w, msg, nlmFlags, familyNumber(family))
+  beginNftMessage(w, msg, nlmFlags, nftFamilyNumber(family))
   w.string(NFTA_RULE_TABLE, table)
   if (chain !== undefined) w.string(NFTA_RULE_CHAIN, chain)
   if (handle !== undefined) w.be64(NFTA_RULE_HANDLE, handle)
@@ -135,7 +135,7 @@ export function writeDelRule (w: NetlinkWriter, family: NftFamily, table: string
 
 /** NFT_MSG_GETRULE dump, which the kernel filters by table and chain when given. */
 export function writeGetRules (w: NetlinkWriter, family?: NftFamily, table?: string, chain?: string): void {
-  beginNftMessage(w, NFT_MSG_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, family === undefined ? NFPROTO_UNSPEC : familyNumber(family))
+  beginNftMessage(w, NFT_MSG_GETRULE, NLM_F_REQUEST | NLM_F_DUMP, family === undefined ? NFPROTO_UNSPEC : nftFamilyNumber(family))
   if (table !== undefined) w.string(NFTA_RULE_TABLE, table)
   if (chain !== undefined) w.string(NFTA_RULE_CHAIN, chain)
   w.endMessage()

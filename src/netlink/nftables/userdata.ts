@@ -4,7 +4,7 @@
 import { NetlinkDecodeError } from '../errors.js'
 import { NFTNL_UDATA_RULE_COMMENT } from './constants.js'
 
-export interface UserdataItem {
+export interface NftUserdataItem {
   type: number
   value: Uint8Array
 }
@@ -13,8 +13,8 @@ const utf8 = new TextDecoder()
 const utf8enc = new TextEncoder()
 
 /** Splits userdata into its TLVs; a length past the end raises NetlinkDecodeError. */
-export function decodeUserdata (b: Uint8Array, start: number, end: number): UserdataItem[] {
-  const out: UserdataItem[] = []
+export function decodeNftUserdata (b: Uint8Array, start: number, end: number): NftUserdataItem[] {
+  const out: NftUserdataItem[] = []
   let p = start
   while (p < end) {
     if (end - p < 2) throw new NetlinkDecodeError(`${end - p} trailing userdata bytes, too short for a TLV header`, p)
@@ -26,7 +26,7 @@ export function decodeUserdata (b: Uint8Array, start: number, end: number): User
   return out
 }
 
-export function encodeUserdata (items: readonly UserdataItem[]): Uint8Array {
+export function encodeNftUserdata (items: readonly NftUserdataItem[]): Uint8Array {
   let n = 0
   for (const it of items) {
     if (it.value.length > 255) throw new TypeError(`userdata TLV type ${it.type} is ${it.value.length} bytes, at most 255 fit`)
@@ -44,14 +44,14 @@ export function encodeUserdata (items: readonly UserdataItem[]): Uint8Array {
 }
 
 /** The value of a comment TLV: text up to the NUL. */
-export function commentText (value: Uint8Array): string {
+export function nftCommentText (value: Uint8Array): string {
   let e = value.indexOf(0)
   if (e < 0) e = value.length
   return utf8.decode(value.subarray(0, e))
 }
 
 /** A comment TLV as nft writes it: the UTF-8 text and a NUL. */
-export function commentItem (text: string): UserdataItem {
+export function nftCommentItem (text: string): NftUserdataItem {
   const t = utf8enc.encode(text)
   const value = new Uint8Array(t.length + 1)
   value.set(t)

@@ -4,8 +4,8 @@ import type { RawAttribute } from '../../attributes.js'
 import {
   NFTA_BITWISE_DATA, NFTA_BITWISE_DREG, NFTA_BITWISE_LEN, NFTA_BITWISE_MASK, NFTA_BITWISE_OP, NFTA_BITWISE_SREG, NFTA_BITWISE_XOR
 } from '../constants.js'
-import { decodeData, writeData, type NftData } from '../data.js'
-import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+import { decodeNftData, writeNftData, type NftData } from '../data.js'
+import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface BitwiseExpression {
   type: 'bitwise'
@@ -21,7 +21,7 @@ export interface BitwiseExpression {
   unknown?: RawAttribute[]
 }
 
-export const bitwiseDriver: ExpressionDriver<BitwiseExpression> = {
+export const bitwiseDriver: NftExpressionDriver<BitwiseExpression> = {
   name: 'bitwise',
   decode (r) {
     const e: BitwiseExpression = { type: 'bitwise', sreg: 0, dreg: 0, len: 0 }
@@ -31,10 +31,10 @@ export const bitwiseDriver: ExpressionDriver<BitwiseExpression> = {
         case NFTA_BITWISE_DREG: e.dreg = r.be32(); break
         case NFTA_BITWISE_LEN: e.len = r.be32(); break
         case NFTA_BITWISE_OP: e.op = r.be32(); break
-        case NFTA_BITWISE_MASK: e.mask = decodeData(r); break
-        case NFTA_BITWISE_XOR: e.xor = decodeData(r); break
-        case NFTA_BITWISE_DATA: e.data = decodeData(r); break
-        default: keepUnknown(e, r)
+        case NFTA_BITWISE_MASK: e.mask = decodeNftData(r); break
+        case NFTA_BITWISE_XOR: e.xor = decodeNftData(r); break
+        case NFTA_BITWISE_DATA: e.data = decodeNftData(r); break
+        default: keepUnknownAttribute(e, r)
       }
     }
     return e
@@ -44,9 +44,9 @@ export const bitwiseDriver: ExpressionDriver<BitwiseExpression> = {
     w.be32(NFTA_BITWISE_DREG, e.dreg)
     w.be32(NFTA_BITWISE_LEN, e.len)
     if (e.op !== undefined) w.be32(NFTA_BITWISE_OP, e.op)
-    if (e.mask !== undefined) writeData(w, NFTA_BITWISE_MASK, e.mask)
-    if (e.xor !== undefined) writeData(w, NFTA_BITWISE_XOR, e.xor)
-    if (e.data !== undefined) writeData(w, NFTA_BITWISE_DATA, e.data)
-    writeUnknown(w, e)
+    if (e.mask !== undefined) writeNftData(w, NFTA_BITWISE_MASK, e.mask)
+    if (e.xor !== undefined) writeNftData(w, NFTA_BITWISE_XOR, e.xor)
+    if (e.data !== undefined) writeNftData(w, NFTA_BITWISE_DATA, e.data)
+    writeUnknownAttributes(w, e)
   }
 }

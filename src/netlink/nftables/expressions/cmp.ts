@@ -1,8 +1,8 @@
 // cmp: compare a register with a constant (NFT_CMP_EQ, NEQ, LT, ...).
 import type { RawAttribute } from '../../attributes.js'
 import { NFTA_CMP_DATA, NFTA_CMP_OP, NFTA_CMP_SREG } from '../constants.js'
-import { decodeData, writeData, type NftData } from '../data.js'
-import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+import { decodeNftData, writeNftData, type NftData } from '../data.js'
+import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface CmpExpression {
   type: 'cmp'
@@ -13,7 +13,7 @@ export interface CmpExpression {
   unknown?: RawAttribute[]
 }
 
-export const cmpDriver: ExpressionDriver<CmpExpression> = {
+export const cmpDriver: NftExpressionDriver<CmpExpression> = {
   name: 'cmp',
   decode (r) {
     const e: CmpExpression = { type: 'cmp', sreg: 0, op: 0, data: {} }
@@ -21,8 +21,8 @@ export const cmpDriver: ExpressionDriver<CmpExpression> = {
       switch (r.type) {
         case NFTA_CMP_SREG: e.sreg = r.be32(); break
         case NFTA_CMP_OP: e.op = r.be32(); break
-        case NFTA_CMP_DATA: e.data = decodeData(r); break
-        default: keepUnknown(e, r)
+        case NFTA_CMP_DATA: e.data = decodeNftData(r); break
+        default: keepUnknownAttribute(e, r)
       }
     }
     return e
@@ -30,7 +30,7 @@ export const cmpDriver: ExpressionDriver<CmpExpression> = {
   encode (w, e) {
     w.be32(NFTA_CMP_SREG, e.sreg)
     w.be32(NFTA_CMP_OP, e.op)
-    writeData(w, NFTA_CMP_DATA, e.data)
-    writeUnknown(w, e)
+    writeNftData(w, NFTA_CMP_DATA, e.data)
+    writeUnknownAttributes(w, e)
   }
 }

@@ -4,7 +4,7 @@
 import { NetlinkDecodeError } from '../../errors.js'
 import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute } from '../../attributes.js'
 import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from '../constants.js'
-import { expressionDriver, registerExpression } from './registry.js'
+import { nftExpressionDriver, registerNftExpression } from './registry.js'
 import { payloadDriver, type PayloadExpression } from './payload.js'
 import { cmpDriver, type CmpExpression } from './cmp.js'
 import { metaDriver, type MetaExpression } from './meta.js'
@@ -25,7 +25,7 @@ export * from './counter.js'
 export * from './lookup.js'
 
 for (const d of [payloadDriver, cmpDriver, metaDriver, bitwiseDriver, immediateDriver, masqDriver, counterDriver, lookupDriver]) {
-  registerExpression(d as Parameters<typeof registerExpression>[0])
+  registerNftExpression(d as Parameters<typeof registerNftExpression>[0])
 }
 
 /** An expression no driver knows: its name and the NFTA_EXPR_DATA payload as bytes. */
@@ -61,7 +61,7 @@ export function decodeExpressions (outer: AttributeReader): NftExpression[] {
       else if (r.type === NFTA_EXPR_DATA) { dataStart = r.offset; dataEnd = r.offset + r.length } else extra.push(r.raw())
     }
     if (name === undefined) throw new NetlinkDecodeError('expression without NFTA_EXPR_NAME', list.offset)
-    const driver = expressionDriver(name)
+    const driver = nftExpressionDriver(name)
     if (driver === undefined || extra.length > 0) {
       const u: UnknownExpression = { type: 'unknown', name }
       if (extra.length > 0) u.raw = list.raw()
@@ -85,7 +85,7 @@ export function writeExpression (w: NetlinkWriter, e: NftExpression): void {
     w.endNested(off)
     return
   }
-  const driver = expressionDriver(e.type)
+  const driver = nftExpressionDriver(e.type)
   if (driver === undefined) throw new TypeError(`no nf_tables expression driver is registered for ${JSON.stringify(e.type)}`)
   const off = w.beginNested(NFTA_LIST_ELEM | NLA_F_NESTED)
   w.string(NFTA_EXPR_NAME, e.type)

@@ -1,7 +1,7 @@
 // lookup: match (or map) a register against a named or anonymous set.
 import type { RawAttribute } from '../../attributes.js'
 import { NFTA_LOOKUP_DREG, NFTA_LOOKUP_FLAGS, NFTA_LOOKUP_SET, NFTA_LOOKUP_SET_ID, NFTA_LOOKUP_SREG } from '../constants.js'
-import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface LookupExpression {
   type: 'lookup'
@@ -14,7 +14,7 @@ export interface LookupExpression {
   unknown?: RawAttribute[]
 }
 
-export const lookupDriver: ExpressionDriver<LookupExpression> = {
+export const lookupDriver: NftExpressionDriver<LookupExpression> = {
   name: 'lookup',
   decode (r) {
     const e: LookupExpression = { type: 'lookup' }
@@ -25,7 +25,7 @@ export const lookupDriver: ExpressionDriver<LookupExpression> = {
         case NFTA_LOOKUP_SREG: e.sreg = r.be32(); break
         case NFTA_LOOKUP_DREG: e.dreg = r.be32(); break
         case NFTA_LOOKUP_FLAGS: e.flags = r.be32(); break
-        default: keepUnknown(e, r)
+        default: keepUnknownAttribute(e, r)
       }
     }
     return e
@@ -37,6 +37,6 @@ export const lookupDriver: ExpressionDriver<LookupExpression> = {
     if (e.set !== undefined) w.string(NFTA_LOOKUP_SET, e.set)
     if (e.setId !== undefined) w.be32(NFTA_LOOKUP_SET_ID, e.setId)
     if (e.flags !== undefined) w.be32(NFTA_LOOKUP_FLAGS, e.flags)
-    writeUnknown(w, e)
+    writeUnknownAttributes(w, e)
   }
 }

@@ -1,7 +1,7 @@
 // masq: source NAT to the outgoing interface's address (nat chains only).
 import type { RawAttribute } from '../../attributes.js'
 import { NFTA_MASQ_FLAGS, NFTA_MASQ_REG_PROTO_MAX, NFTA_MASQ_REG_PROTO_MIN } from '../constants.js'
-import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface MasqExpression {
   type: 'masq'
@@ -12,7 +12,7 @@ export interface MasqExpression {
   unknown?: RawAttribute[]
 }
 
-export const masqDriver: ExpressionDriver<MasqExpression> = {
+export const masqDriver: NftExpressionDriver<MasqExpression> = {
   name: 'masq',
   decode (r) {
     const e: MasqExpression = { type: 'masq' }
@@ -21,7 +21,7 @@ export const masqDriver: ExpressionDriver<MasqExpression> = {
         case NFTA_MASQ_FLAGS: e.flags = r.be32(); break
         case NFTA_MASQ_REG_PROTO_MIN: e.regProtoMin = r.be32(); break
         case NFTA_MASQ_REG_PROTO_MAX: e.regProtoMax = r.be32(); break
-        default: keepUnknown(e, r)
+        default: keepUnknownAttribute(e, r)
       }
     }
     return e
@@ -30,6 +30,6 @@ export const masqDriver: ExpressionDriver<MasqExpression> = {
     if (e.flags !== undefined) w.be32(NFTA_MASQ_FLAGS, e.flags)
     if (e.regProtoMin !== undefined) w.be32(NFTA_MASQ_REG_PROTO_MIN, e.regProtoMin)
     if (e.regProtoMax !== undefined) w.be32(NFTA_MASQ_REG_PROTO_MAX, e.regProtoMax)
-    writeUnknown(w, e)
+    writeUnknownAttributes(w, e)
   }
 }

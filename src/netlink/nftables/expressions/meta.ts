@@ -1,7 +1,7 @@
 // meta: load (dreg) or set (sreg) packet metadata: iifname, nfproto, mark ...
 import type { RawAttribute } from '../../attributes.js'
 import { NFTA_META_DREG, NFTA_META_KEY, NFTA_META_SREG } from '../constants.js'
-import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface MetaExpression {
   type: 'meta'
@@ -12,7 +12,7 @@ export interface MetaExpression {
   unknown?: RawAttribute[]
 }
 
-export const metaDriver: ExpressionDriver<MetaExpression> = {
+export const metaDriver: NftExpressionDriver<MetaExpression> = {
   name: 'meta',
   decode (r) {
     const e: MetaExpression = { type: 'meta', key: 0 }
@@ -21,7 +21,7 @@ export const metaDriver: ExpressionDriver<MetaExpression> = {
         case NFTA_META_KEY: e.key = r.be32(); break
         case NFTA_META_DREG: e.dreg = r.be32(); break
         case NFTA_META_SREG: e.sreg = r.be32(); break
-        default: keepUnknown(e, r)
+        default: keepUnknownAttribute(e, r)
       }
     }
     return e
@@ -30,6 +30,6 @@ export const metaDriver: ExpressionDriver<MetaExpression> = {
     w.be32(NFTA_META_KEY, e.key)
     if (e.dreg !== undefined) w.be32(NFTA_META_DREG, e.dreg)
     if (e.sreg !== undefined) w.be32(NFTA_META_SREG, e.sreg)
-    writeUnknown(w, e)
+    writeUnknownAttributes(w, e)
   }
 }

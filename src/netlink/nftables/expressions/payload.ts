@@ -4,7 +4,7 @@ import {
   NFTA_PAYLOAD_BASE, NFTA_PAYLOAD_CSUM_FLAGS, NFTA_PAYLOAD_CSUM_OFFSET, NFTA_PAYLOAD_CSUM_TYPE, NFTA_PAYLOAD_DREG,
   NFTA_PAYLOAD_LEN, NFTA_PAYLOAD_OFFSET, NFTA_PAYLOAD_SREG
 } from '../constants.js'
-import { keepUnknown, writeUnknown, type ExpressionDriver } from './registry.js'
+import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface PayloadExpression {
   type: 'payload'
@@ -22,7 +22,7 @@ export interface PayloadExpression {
   unknown?: RawAttribute[]
 }
 
-export const payloadDriver: ExpressionDriver<PayloadExpression> = {
+export const payloadDriver: NftExpressionDriver<PayloadExpression> = {
   name: 'payload',
   decode (r) {
     const e: PayloadExpression = { type: 'payload', base: 0, offset: 0, len: 0 }
@@ -36,7 +36,7 @@ export const payloadDriver: ExpressionDriver<PayloadExpression> = {
         case NFTA_PAYLOAD_CSUM_TYPE: e.csumType = r.be32(); break
         case NFTA_PAYLOAD_CSUM_OFFSET: e.csumOffset = r.be32(); break
         case NFTA_PAYLOAD_CSUM_FLAGS: e.csumFlags = r.be32(); break
-        default: keepUnknown(e, r)
+        default: keepUnknownAttribute(e, r)
       }
     }
     return e
@@ -50,6 +50,6 @@ export const payloadDriver: ExpressionDriver<PayloadExpression> = {
     if (e.csumType !== undefined) w.be32(NFTA_PAYLOAD_CSUM_TYPE, e.csumType)
     if (e.csumOffset !== undefined) w.be32(NFTA_PAYLOAD_CSUM_OFFSET, e.csumOffset)
     if (e.csumFlags !== undefined) w.be32(NFTA_PAYLOAD_CSUM_FLAGS, e.csumFlags)
-    writeUnknown(w, e)
+    writeUnknownAttributes(w, e)
   }
 }

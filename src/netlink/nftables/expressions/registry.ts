@@ -4,7 +4,7 @@
 // libnftnl uses, so our requests match nft's byte for byte.
 import type { AttributeReader, NetlinkWriter, RawAttribute } from '../../attributes.js'
 
-export interface ExpressionDriver<E extends { type: string } = { type: string }> {
+export interface NftExpressionDriver<E extends { type: string } = { type: string }> {
   /** The kernel's expression name (NFTA_EXPR_NAME), e.g. "payload". */
   readonly name: string
   /** Decodes the attributes of NFTA_EXPR_DATA; r walks that nest. */
@@ -13,20 +13,20 @@ export interface ExpressionDriver<E extends { type: string } = { type: string }>
   encode: (w: NetlinkWriter, e: E) => void
 }
 
-const drivers = new Map<string, ExpressionDriver<any>>()
+const drivers = new Map<string, NftExpressionDriver<any>>()
 
 /** Adds (or replaces) the driver for an expression name. */
-export function registerExpression<E extends { type: string }> (driver: ExpressionDriver<E>): void {
+export function registerNftExpression<E extends { type: string }> (driver: NftExpressionDriver<E>): void {
   drivers.set(driver.name, driver)
 }
 
-export function expressionDriver (name: string): ExpressionDriver | undefined { return drivers.get(name) }
+export function nftExpressionDriver (name: string): NftExpressionDriver | undefined { return drivers.get(name) }
 
 /** Attributes a driver did not recognise, kept so the expression re-encodes whole. */
-export function keepUnknown (e: { unknown?: RawAttribute[] }, r: AttributeReader): void {
+export function keepUnknownAttribute (e: { unknown?: RawAttribute[] }, r: AttributeReader): void {
   (e.unknown ??= []).push(r.raw())
 }
 
-export function writeUnknown (w: NetlinkWriter, e: { unknown?: RawAttribute[] }): void {
+export function writeUnknownAttributes (w: NetlinkWriter, e: { unknown?: RawAttribute[] }): void {
   if (e.unknown !== undefined) for (const a of e.unknown) w.raw(a)
 }
