@@ -125,6 +125,16 @@ const SIGNAL_TEXT: Record<string, string> = {
   SIGHUP: 'hangup', SIGPIPE: 'broken pipe', SIGBUS: 'bus error', SIGILL: 'illegal instruction', SIGQUIT: 'quit'
 }
 
+// Go's texts (syscall.Errno.Error) where libuv words them differently.
+const GO_EXEC_ERRNO_TEXT: Record<string, string> = {
+  ETXTBSY: 'text file busy',
+  EACCES: 'permission denied',
+  ENOENT: 'no such file or directory',
+  ENOEXEC: 'exec format error',
+  E2BIG: 'argument list too long',
+  ENOMEM: 'cannot allocate memory'
+}
+
 async function spawnPlugin (path: string, env: NodeJS.ProcessEnv, stdin: Uint8Array): Promise<{ stdout: Buffer, stderr: Buffer, failure?: string }> {
   const { spawn } = await import('node:child_process')
   return await new Promise(resolve => {
@@ -136,14 +146,23 @@ async function spawnPlugin (path: string, env: NodeJS.ProcessEnv, stdin: Uint8Ar
       settled = true
       resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), failure })
     }
-    const child = spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    // Could not start it: Go says "fork/exec <path>: <errno text>".
+    const startFailed = (e: NodeJS.ErrnoException): void => {
+      const text = (e.code !== undefined ? GO_EXEC_ERRNO_TEXT[e.code] : undefined) ??
+        (typeof e.errno === 'number' ? errnoInfo(e.errno).text : e.message)
+      finish(`fork/exec ${path}: ${text}`)
+    }
+    let child
+    try {
+      // Some exec errors (ETXTBSY) are thrown here, others come as 'error'.
+      child = spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    } catch (e) {
+      startFailed(e as NodeJS.ErrnoException)
+      return
+    }
     child.stdout.on('data', (d: Buffer) => out.push(d))
     child.stderr.on('data', (d: Buffer) => err.push(d))
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      // Could not start it: Go says "fork/exec <path>: <errno text>".
-      const text = typeof e.errno === 'number' ? errnoInfo(e.errno).text : e.message
-      finish(`fork/exec ${path}: ${text}`)
-    })
+    child.on('error', startFailed)
     child.on('close', (code, signal) => {
       if (signal !== null) finish(`signal: ${SIGNAL_TEXT[signal] ?? signal}`)
       else finish(code === 0 ? undefined : `exit status ${code ?? -1}`)
