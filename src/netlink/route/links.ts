@@ -596,7 +596,16 @@ export class LinkService {
     if (spec.master !== undefined) r.master = await this.indexOf(spec.master)
     if (spec.namespace !== undefined) r.netNsFd = spec.namespace.fd
     const extra = spec.parent !== undefined ? ` (link ${describe(spec.parent)})` : ''
-    await this.socket.ack(buildAddLinkRequest(r), `RTM_NEWLINK ${spec.kind} ${spec.name}${extra}`)
+    try {
+      await this.socket.ack(buildAddLinkRequest(r), `RTM_NEWLINK ${spec.kind} ${spec.name}${extra}`)
+    } catch (err) {
+      if (spec.kind === 'bridge' && (spec.data as BridgeData | undefined)?.vlanFiltering === 1) throw mapUnsupported(err, VLAN_FILTERING)
+      // rtnl_newlink answers EOPNOTSUPP ("Unknown device type") for a kind the kernel was built without.
+      if (err instanceof NetlinkError && (err.kernelMessage === undefined || /unknown device type/i.test(err.kernelMessage))) {
+        throw mapUnsupported(err, `the ${JSON.stringify(spec.kind)} link kind`)
+      }
+      throw err
+    }
   }
 
   async createBridge (spec: BridgeSpec): Promise<void> {
