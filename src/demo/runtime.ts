@@ -334,7 +334,10 @@ export class CniRuntime {
 
   private execOnce (path: string, env: NodeJS.ProcessEnv, stdin: Buffer): Promise<ExecOutcome> {
     const started = performance.now()
-    const start = (): ChildProcess => spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    // detached: its own process group, so a Ctrl-C meant for us (the terminal
+    // signals the whole foreground group) cannot kill a plugin halfway
+    // through; we still wait for it, and clean up after it ourselves.
+    const start = (): ChildProcess => spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     const child = this.namespace !== undefined ? this.namespace.run(start) : start()
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = []
