@@ -33,7 +33,9 @@ const EXTRA_ERRNO: Record<number, [string, string]> = {
   61: ['ENODATA', 'no data available'],
   97: ['EAFNOSUPPORT', 'address family not supported by protocol'],
   34: ['ERANGE', 'numerical result out of range'],
-  19: ['ENODEV', 'no such device']
+  19: ['ENODEV', 'no such device'],
+  // nf_tables: a batch bound to a generation (NFNL_BATCH_GENID) that is no longer current.
+  85: ['ERESTART', 'interrupted system call should be restarted']
 }
 
 /** Where a failed request came from: what it was and where it went. */

@@ -253,6 +253,9 @@ export class NetlinkSocket {
           const acked = e === undefined || (stamped[index]?.flags ?? 0) & NLM_F_ACK
           if (e !== undefined) firstError ??= e
           if (acked !== 0) waiting--
+          // An error for a message that asked for no ACK (nf_tables refusing a whole batch at its
+          // BATCH_BEGIN, e.g. a stale generation) ends the batch: no other answer will come.
+          else if (e !== undefined) waiting = 0
           if (waiting <= 0) {
             for (const s of seqs) this.pending.delete(s)
             clearTimeout(p.timer)
