@@ -182,6 +182,18 @@ t.test('nf_tables live', { skip: root ? false : 'needs root: creates network nam
     t.same(await nft.listTables(), [])
   })
 
+  t.test('a batch bound to a stale generation is refused at once', async t => {
+    const { name, nft } = namespace(t)
+    const gen = await nft.getGeneration()
+    await nft.batch({ genId: gen.id }).addTable({ family: 'inet', name: 'a' }).commit()
+    t.pass('the current generation is accepted')
+    const started = Date.now()
+    await t.rejects(nft.batch({ genId: gen.id }).addTable({ family: 'inet', name: 'b' }).commit(),
+      { code: 'ERESTART', operation: 'nf_tables batch: NFNL_MSG_BATCH_BEGIN' })
+    t.ok(Date.now() - started < 2000, 'answered, not timed out')
+    t.same(oracle(name).map(e => e.table?.name), ['a'], 'table b was not added')
+  })
+
   t.test('the root namespace ruleset is unchanged', async t => {
     t.equal(execFileSync('nft', ['-j', 'list', 'ruleset'], { encoding: 'utf8' }), rootBefore)
   })
