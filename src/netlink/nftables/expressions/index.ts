@@ -55,16 +55,16 @@ export function decodeExpressions (outer: AttributeReader): NftExpression[] {
     let name: string | undefined
     let dataStart = -1
     let dataEnd = -1
-    const extra: RawAttribute[] = []
+    let extra: RawAttribute[] | undefined
     while (r.next()) {
       if (r.type === NFTA_EXPR_NAME) name = r.string()
-      else if (r.type === NFTA_EXPR_DATA) { dataStart = r.offset; dataEnd = r.offset + r.length } else extra.push(r.raw())
+      else if (r.type === NFTA_EXPR_DATA) { dataStart = r.offset; dataEnd = r.offset + r.length } else (extra ??= []).push(r.raw())
     }
     if (name === undefined) throw new NetlinkDecodeError('expression without NFTA_EXPR_NAME', list.offset)
     const driver = nftExpressionDriver(name)
-    if (driver === undefined || extra.length > 0) {
+    if (driver === undefined || extra !== undefined) {
       const u: UnknownExpression = { type: 'unknown', name }
-      if (extra.length > 0) u.raw = list.raw()
+      if (extra !== undefined) u.raw = list.raw()
       else if (dataStart >= 0) u.data = list.buf.slice(dataStart, dataEnd)
       out.push(u)
       continue
