@@ -1,0 +1,211 @@
+// ADD, as an ordered list of steps (upstream's cmdAdd, top to bottom). Each
+// step may register an undo; when a later step fails, the undos of the steps
+// already done run in reverse, so a failed ADD leaves no veth and no IP
+// reservation behind (the bridge, shared by every container, is never
+// removed). Features of a later release (ipMasq, macspoofchk through
+// nf_tables) plug in as steps at the marked places.
+import type { PluginContext } from '../../cni/skel.js'
+import { delegateAdd, delegateDel } from '../../cni/invoke.js'
+import { parseCniArgs, argParsers } from '../../cni/args.js'
+import { convertResult, resultFamily, type Interface, type Result } from '../../cni/result.js'
+import type { NetNamespace } from '../../netlink/netns.js'
+import type { Link } from '../../netlink/route/links.js'
+import { checkAddOptions, loadBridgeConfig, type BridgeConfig } from './config.js'
+import { openSandbox } from './sandbox.js'
+import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
+import { attachHostPort, createVethPair, ensureBridge, setupGateways, waitPortUp } from './host.js'
+import { calcGateways, type GatewayPlan } from './gateways.js'
+import { configureContainer } from './container.js'
+
+/** Everything the steps share during one ADD. */
+export interface AddState {
+  ctx: PluginContext
+  conf: BridgeConfig
+  /** ipam.type is set: addresses and routes come from IPAM. */
+  l3: boolean
+  sandbox: NetNamespace
+  host: NamespaceHandles
+  container: NamespaceHandles
+  bridge?: Link
+  /** The host end's name, known as soon as the pair exists (for the undo). */
+  hostVethName?: string
+  hostVeth?: Link
+  containerLink?: Link
+  result: Result
+  plan?: GatewayPlan
+}
+
+export interface AddStep {
+  name: string
+  /** Whether the step runs for this config (default: always). */
+  when?: (s: AddState) => boolean
+  run: (s: AddState) => Promise<void>
+  /** Undoes the step after a later failure; its errors are logged, not thrown. */
+  undo?: (s: AddState) => Promise<void>
+}
+
+const q = JSON.stringify
+
+export const ADD_STEPS: readonly AddStep[] = [
+  {
+    name: 'bridge',
+    // Never undone: other containers may use the bridge by now.
+    run: async s => { s.bridge = await ensureBridge(s.host, s.conf) }
+  },
+  {
+    name: 'veth',
+    run: async s => {
+      const { hostName } = await createVethPair(s.host, s.sandbox, s.ctx.ifname, s.conf)
+      // Known from here on, so the undo can remove the pair whatever fails next.
+      s.hostVethName = hostName
+      s.hostVeth = await s.host.links.get(hostName)
+      s.containerLink = await s.container.links.get(s.ctx.ifname)
+      // Upstream's L2 result; the container configuration finds its interface by index 2.
+      s.result.interfaces = resultInterfaces(s)
+    },
+    undo: async s => {
+      // Deleting one end removes both; try the host end first, then the container end.
+      if (s.hostVethName === undefined) return
+      try {
+        await s.host.links.delete(s.hostVeth?.index ?? s.hostVethName)
+      } catch (err) {
+        s.ctx.log.debug(`rollback: deleting ${s.hostVethName}: ${(err as Error).message}; trying ${s.ctx.ifname} in ${s.ctx.netns}`)
+        await s.container.links.delete(s.ctx.ifname)
+      }
+    }
+  },
+  {
+    name: 'host port',
+    run: async s => { await attachHostPort(s.host, s.bridge!, s.hostVeth!, s.conf) }
+  },
+  // macspoofchk (nf_tables bridge rules; undo removes them) goes here.
+  {
+    name: 'ipam',
+    when: s => s.l3,
+    run: async s => {
+      const ipam = await delegateAdd(s.conf.ipamType, s.ctx.stdin, s.ctx.env, { stderr: s.ctx.stderr })
+      s.result.ips = ipam.ips ?? []
+      s.result.routes = ipam.routes ?? []
+      if (ipam.dns !== undefined) s.result.dns = ipam.dns
+      if (s.result.ips.length === 0) throw new Error('IPAM plugin returned missing IP config')
+      s.plan = calcGateways(s.result.ips, s.result.routes, s.conf)
+    },
+    // Also after a failed IPAM ADD: it may have reserved part of what it was asked for.
+    undo: async s => { await delegateDel(s.conf.ipamType, s.ctx.stdin, s.ctx.env, { stderr: s.ctx.stderr }) }
+  },
+  {
+    name: 'container',
+    when: s => !s.conf.disableContainerInterface,
+    run: async s => {
+      const c = s.containerLink!
+      const setUp = async (): Promise<void> => { await s.container.links.setUp(c.index) }
+      if (!s.l3) {
+        try {
+          await setUp()
+        } catch (err) {
+          throw new Error(`failed to set ${q(s.ctx.ifname)} up: ${(err as Error).message}`, { cause: err })
+        }
+        return
+      }
+      await configureContainer({
+        ns: s.sandbox,
+        addresses: s.container.addresses,
+        routes: s.container.routes,
+        ifname: s.ctx.ifname,
+        index: c.index,
+        setUp,
+        isOperUp: async () => (await s.container.links.get(c.index)).operstate === 'up'
+      }, s.result, s.conf.enabledad)
+    }
+  },
+  {
+    name: 'gateway',
+    when: s => s.l3 && s.conf.isGateway,
+    run: async s => { await setupGateways(s.host, s.bridge!, [s.plan!.v4, s.plan!.v6], s.conf) }
+  },
+  // ipMasq (nf_tables masquerade of the result's IPs; undo removes the rules) goes here.
+  {
+    name: 'port state',
+    run: async s => {
+      // The container end is down with disableContainerInterface: no carrier to wait for.
+      s.hostVeth = s.conf.disableContainerInterface ? await s.host.links.get(s.hostVeth!.index) : await waitPortUp(s.host, s.hostVeth!.index)
+    }
+  },
+  {
+    name: 'result',
+    run: async s => {
+      // MACs change on enslave and with the gateway address (upstream #805): read them last.
+      s.bridge = await s.host.links.get(s.bridge!.index)
+      s.result.interfaces = resultInterfaces(s)
+      if (s.conf.dns !== undefined) s.result.dns = s.conf.dns
+      // The skel converts to the config's version after we return; a result
+      // that cannot be converted must fail here, while the undos can still run.
+      convertResult(s.result, s.ctx.cniVersion)
+    }
+  }
+]
+
+/** [bridge, host veth, container] with the MACs as last read. */
+function resultInterfaces (s: AddState): Interface[] {
+  const mac = (l: Link): { mac?: string } => l.mac !== undefined ? { mac: l.mac } : {}
+  return [
+    { name: s.bridge!.name, ...mac(s.bridge!) },
+    { name: s.hostVeth!.name, ...mac(s.hostVeth!) },
+    { name: s.containerLink!.name, ...mac(s.containerLink!), sandbox: s.ctx.netns }
+  ]
+}
+
+/** Runs the steps; on failure, undoes the done ones in reverse and rethrows the failure. */
+export async function runSteps (steps: readonly AddStep[], s: AddState): Promise<void> {
+  const done: AddStep[] = []
+  try {
+    for (const step of steps) {
+      if (step.when !== undefined && !step.when(s)) continue
+      done.push(step)
+      s.ctx.log.debug(`step ${step.name}`)
+      await step.run(s)
+    }
+  } catch (err) {
+    for (const step of done.reverse()) {
+      if (step.undo === undefined) continue
+      try {
+        await step.undo(s)
+      } catch (undoErr) {
+        s.ctx.log.warn(`rollback of step ${step.name} failed: ${(undoErr as Error).message}`)
+      }
+    }
+    throw err
+  }
+}
+
+/** CNI_ARGS MAC (the only key bridge knows; others need IgnoreUnknown, as upstream). */
+export function envMac (cniArgs: string): string | undefined {
+  return parseCniArgs(cniArgs, { MAC: argParsers.string }).MAC
+}
+
+export async function add (ctx: PluginContext): Promise<Result> {
+  const conf = await loadBridgeConfig(ctx.config, envMac(ctx.cniArgs))
+  checkAddOptions(conf)
+  const l3 = conf.ipamType !== ''
+  // An L2 result has no IP, which 0.1.0/0.2.0 cannot express: refuse before touching anything.
+  if (!l3 && resultFamily(ctx.cniVersion) === '020') throw new Error('cannot convert: no valid IP addresses')
+
+  let sandbox: NetNamespace
+  try {
+    sandbox = openSandbox(ctx.netns)
+  } catch (err) {
+    throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
+  }
+  let host: NamespaceHandles | undefined
+  let container: NamespaceHandles | undefined
+  try {
+    host = openHandles()
+    container = openHandles(sandbox)
+    const state: AddState = { ctx, conf, l3, sandbox, host, container, result: { cniVersion: '1.1.0' } }
+    await runSteps(ADD_STEPS, state)
+    return state.result
+  } finally {
+    closeHandles(container, host)
+    sandbox.close()
+  }
+}

@@ -1,0 +1,25 @@
+// The kernel handles of one plugin run: one rtnetlink socket in the host
+// namespace and, when the command touches the container, one in the
+// container namespace, each with the services built on it. Opened
+// synchronously at the start, closed at the end of the run.
+import { NetlinkSocket } from '../../netlink/socket.js'
+import type { NetNamespace } from '../../netlink/netns.js'
+import { LinkService } from '../../netlink/route/links.js'
+import { AddressService } from '../../netlink/route/addresses.js'
+import { RouteService } from '../../netlink/route/routes.js'
+
+export interface NamespaceHandles {
+  socket: NetlinkSocket
+  links: LinkService
+  addresses: AddressService
+  routes: RouteService
+}
+
+export function openHandles (namespace?: NetNamespace): NamespaceHandles {
+  const socket = namespace !== undefined ? NetlinkSocket.open({ namespace }) : NetlinkSocket.open()
+  return { socket, links: new LinkService(socket), addresses: new AddressService(socket), routes: new RouteService(socket) }
+}
+
+export function closeHandles (...handles: Array<NamespaceHandles | undefined>): void {
+  for (const h of handles) h?.socket.close()
+}
