@@ -162,6 +162,42 @@ export class IPAllocator {
 }
 
 /**
+ * A store that only pretends: reservations and round-robin positions are
+ * kept in memory over the real store's view. allocateAll on it first tells
+ * whether an ADD would succeed and what it would get, so that a failing ADD
+ * never touches the real store (upstream reserves, fails, then releases).
+ */
+export class DryRunStore implements AllocatorStore {
+  private readonly base: AllocatorStore & { isReserved: (ip: IP) => boolean }
+  private readonly reserved = new Set<string>()
+  private readonly last = new Map<number, IP>()
+
+  constructor (base: AllocatorStore & { isReserved: (ip: IP) => boolean }) {
+    this.base = base
+  }
+
+  reserve (_id: string, _ifname: string, ip: IP, rangeId: number): boolean {
+    const key = formatIPText(ip)
+    if (this.reserved.has(key) || this.base.isReserved(ip)) return false
+    this.reserved.add(key)
+    this.last.set(rangeId, ip)
+    return true
+  }
+
+  lastReservedIP (rangeId: number): IP | undefined {
+    return this.last.get(rangeId) ?? this.base.lastReservedIP(rangeId)
+  }
+
+  getByID (id: string, ifname: string): IP[] {
+    return this.base.getByID(id, ifname)
+  }
+
+  release (ip: IP): void {
+    this.reserved.delete(formatIPText(ip))
+  }
+}
+
+/**
  * An ADD's allocation (upstream cmdAdd): for each set in order, the first
  * still-unused requested address inside it, or a dynamic one. When a set
  * fails, or a requested address fits no set, the addresses this call

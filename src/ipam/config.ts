@@ -275,7 +275,7 @@ function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
     try {
       set = parseRangeSet(specs, path, warnings)
     } catch (err) {
-      if (err instanceof InvalidRangeError) throw invalid(`invalid range set ${i}: ${err.message}`, err.field)
+      if (err instanceof InvalidRangeError) throw invalid(err.decoding ? err.message : `invalid range set ${i}: ${err.message}`, err.field)
       throw err
     }
     if (set.family === 4) v4++

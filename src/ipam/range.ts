@@ -16,13 +16,19 @@ export interface RangeSpec {
   path: string
 }
 
-/** A range that cannot be used; `field` is the config path of the offending key. */
+/**
+ * A range that cannot be used; `field` is the config path of the offending
+ * key. `decoding` marks text that is no address at all: upstream fails on it
+ * while decoding the JSON, so its message has no "invalid range set" prefix.
+ */
 export class InvalidRangeError extends Error {
   override name = 'InvalidRangeError'
   readonly field: string
-  constructor (message: string, field: string) {
+  readonly decoding: boolean
+  constructor (message: string, field: string, decoding = false) {
     super(message)
     this.field = field
+    this.decoding = decoding
   }
 }
 
@@ -80,7 +86,7 @@ function inSubnet (ip: IP, subnet: IP, prefixLength: number): boolean {
 function parseAddress (text: string | undefined, field: string): IP | undefined {
   if (text === undefined) return undefined
   const ip = parseIPText(text)
-  if (ip === undefined) throw new InvalidRangeError(`invalid IP address: ${text}`, field)
+  if (ip === undefined) throw new InvalidRangeError(`invalid IP address: ${text}`, field, true)
   return ip
 }
 
@@ -94,7 +100,7 @@ export function parseRange (spec: RangeSpec, warnings?: string[]): Range {
   const { path } = spec
   if (spec.subnet === undefined) throw new InvalidRangeError('subnet is missing', `${path}.subnet`)
   const cidr: CIDR | undefined = parseCIDRText(spec.subnet)
-  if (cidr === undefined) throw new InvalidRangeError(`invalid CIDR address: ${spec.subnet}`, `${path}.subnet`)
+  if (cidr === undefined) throw new InvalidRangeError(`invalid CIDR address: ${spec.subnet}`, `${path}.subnet`, true)
   const gatewayIn = parseAddress(spec.gateway, `${path}.gateway`)
   const startIn = parseAddress(spec.rangeStart, `${path}.rangeStart`)
   const endIn = parseAddress(spec.rangeEnd, `${path}.rangeEnd`)

@@ -275,6 +275,12 @@ export class HostLocalStore implements AllocatorStore {
     return this.entries
   }
 
+  /** Whether a file for ip exists (as of the lock's sync and our own changes). */
+  isReserved (ip: IP): boolean {
+    this.assertLocked()
+    return this.entries.has(formatIPText(ip))
+  }
+
   reserve (id: string, ifname: string, ip: IP, rangeId: number): boolean {
     this.assertLocked()
     const name = formatIPText(ip)

@@ -2,7 +2,7 @@
 // round robin, exhaustion, requested addresses) and the ADD-level behaviour
 // of main.go (one address per set, release on failure, leftover requests).
 import t from 'tap'
-import { AllocationError, IPAllocator, RangeIterator, allocateAll } from '../../src/ipam/allocator.js'
+import { AllocationError, DryRunStore, IPAllocator, RangeIterator, allocateAll } from '../../src/ipam/allocator.js'
 import { formatIPText, parseIPText, type IP } from '../../src/ipam/ip.js'
 import { type RangeSet, parseRangeSet } from '../../src/ipam/range-set.js'
 import type { RangeSpec } from '../../src/ipam/range.js'
@@ -169,4 +169,24 @@ t.test('allocateAll: requested addresses that fit no set (main.go)', async t => 
   t.equal(err.reason, 'unfulfilled')
   t.equal(store.ips.size, 0, 'what was reserved is released')
   t.type(err, AllocationError)
+})
+
+t.test('DryRunStore: the rehearsal predicts the real run and touches nothing', async t => {
+  class Base extends FakeStore {
+    isReserved (a: IP): boolean { return this.ips.has(formatIPText(a)) }
+  }
+  const base = new Base({ '10.0.0.2': 'x\r\neth0' }, { 0: '10.0.0.2' })
+  const sets = [set('10.0.0.0/29'), set('10.0.1.0/29')]
+  const planned = allocateAll(sets, new DryRunStore(base), 'c', 'eth0')
+  t.same(base.reserveCalls, [], 'no real reservation attempted')
+  t.same([...base.last], [[0, '10.0.0.2']], 'round robin untouched')
+  const real = allocateAll(sets, base, 'c', 'eth0')
+  t.same(real.map(c => formatIPText(c.address)), planned.map(c => formatIPText(c.address)))
+  t.same(real.map(c => formatIPText(c.address)), ['10.0.0.3', '10.0.1.2'])
+  // A failing rehearsal: set 1 is full.
+  const full = new Base({ '10.0.1.2': 'y\r\neth0' })
+  t.throws(() => allocateAll([set('10.0.0.0/30'), set('10.0.1.0/30')], new DryRunStore(full), 'c', 'eth0'),
+    { message: 'failed to allocate for range 1: no IP addresses available in range set: 10.0.1.1-10.0.1.2' })
+  t.same(full.reserveCalls, [])
+  t.same([...full.ips.keys()], ['10.0.1.2'])
 })

@@ -6,7 +6,7 @@ import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig, ErrIOFailure, ErrPluginNotAvailable } from '../../cni/errors.js'
 import type { Result } from '../../cni/result.js'
 import { CURRENT_VERSION } from '../../cni/version.js'
-import { AllocationError, allocateAll } from '../../ipam/allocator.js'
+import { AllocationError, DryRunStore, allocateAll } from '../../ipam/allocator.js'
 import { type IPAMConfig, loadIPAMConfig } from '../../ipam/config.js'
 import { formatIPText, parseIPText } from '../../ipam/ip.js'
 import { readResolvConf } from '../../ipam/resolv-conf.js'
@@ -57,13 +57,16 @@ async function add (ctx: PluginContext): Promise<Result> {
   try {
     await store.lock()
     const before = store.lastReservedSnapshot()
+    const requested = conf.requestedIPs.map(r => r.ip)
+    const warn = (msg: string): void => { ctx.log.warn(msg) }
     try {
-      const ips = allocateAll(conf.rangeSets, store, ctx.containerId, ctx.ifname, conf.requestedIPs.map(r => r.ip),
-        msg => { ctx.log.warn(msg) })
+      // A rehearsal first: a failing ADD then changes nothing on disk.
+      allocateAll(conf.rangeSets, new DryRunStore(store), ctx.containerId, ctx.ifname, requested, () => {})
+      const ips = allocateAll(conf.rangeSets, store, ctx.containerId, ctx.ifname, requested, warn)
       result.ips = ips.map(c => ({ address: `${formatIPText(c.address)}/${c.prefixLength}`, gateway: formatIPText(c.gateway) }))
     } catch (err) {
-      // allocateAll gave back what it reserved; put the round-robin
-      // positions back too, so a failed ADD leaves the store as it was.
+      // Should the real run fail where the rehearsal did not, allocateAll
+      // gave back what it reserved; put the round-robin positions back too.
       try { store.restoreLastReserved(before) } catch (e) { ctx.log.warn(`restoring last_reserved_ip: ${(e as Error).message}`) }
       if (err instanceof AllocationError) throw new Error(err.message, { cause: err })
       throw err
