@@ -218,6 +218,16 @@ function versionOf (tool) {
   return tool
 }
 
+/** ip netns del, retried briefly: it can fail while the namespace's last process is still exiting. */
+function deleteNamespace (name) {
+  for (let i = 0; i < 10; i++) {
+    const r = spawnSync('ip', ['netns', 'del', name], { encoding: 'utf8' })
+    if (r.status === 0) return
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    if (i === 9) process.stderr.write(`record-fixture: could not delete namespace ${name}: ${r.stderr.trim()}\n`)
+  }
+}
+
 function main () {
   const o = parseArgs(process.argv.slice(2))
   if (process.getuid?.() !== 0) throw new Error('needs root: it creates network namespaces')
@@ -273,11 +283,15 @@ function main () {
     writeFileSync(o.out, JSON.stringify(fixture, null, 2) + '\n')
     process.stdout.write(`${o.out}: ${chosen.length} datagram(s), ${hex.length / 2} bytes, ${chosen.map(d => messageTypes(d.bytes).map(t => typeName(t, o.proto)).join(' ')).join(' | ')}\n`)
   } finally {
-    for (const n of created.reverse()) spawnSync('ip', ['netns', 'del', n])
+    for (const n of created.reverse()) deleteNamespace(n)
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // A signal must not skip the namespace cleanup: main() is synchronous, so
+  // these handlers run only after its finally block.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { process.exitCode = 130 })
+  process.stdout.on('error', () => {}) // e.g. --list piped into head
   try { main() } catch (err) { process.stderr.write(`record-fixture: ${err.message}\n`); process.exit(1) }
 }

@@ -16,6 +16,7 @@ import { ETH_P_8021Q, type BridgeData } from '../../src/netlink/route/kinds/brid
 import { MACVLAN_MODE_BRIDGE } from '../../src/netlink/route/kinds/macvlan.js'
 import { registerLinkKind, linkKindDriver, linkKinds } from '../../src/netlink/route/kinds/registry.js'
 import type { VethData } from '../../src/netlink/route/kinds/veth.js'
+import type { AttributeSet } from '../../src/netlink/route/kinds/fields.js'
 import {
   KernelFeatureError, buildAddLinkRequest, buildBridgeDumpRequest, buildBridgeVlanDumpRequest, buildBridgeVlanRequest,
   buildCreateBridgeRequest, buildCreateVethRequest, buildDeleteLinkRequest, buildGetLinkRequest, buildListLinksRequest,
@@ -259,10 +260,11 @@ t.test('kind drivers', async t => {
   t.equal(reencode(unknownKind, true).toString('hex'), unknownKind.toString('hex'))
   t.throws(() => buildAddLinkRequest({ name: 'x', kind: 'wireguard', data: { unknown: [] } }), /no driver/)
   // A driver registered later decodes its kind.
-  registerLinkKind({
+  interface WireguardData extends AttributeSet { port?: number }
+  registerLinkKind<WireguardData>({
     kind: 'wireguard',
-    encode: (w, d: { port?: number }) => { if (d.port !== undefined) w.u32(1, d.port) },
-    decode: (r) => { const d: { port?: number } = {}; while (r.next()) if (r.type === 1) d.port = r.u32(); return d }
+    encode: (w, d) => { if (d.port !== undefined) w.u32(1, d.port) },
+    decode: (r) => { const d: WireguardData = {}; while (r.next()) if (r.type === 1) d.port = r.u32(); return d }
   })
   t.ok(linkKindDriver('wireguard'))
   t.same(decodeLinkMessage(unknownKind, 16, unknownKind.length).attributes.linkInfo, { kind: 'wireguard', data: { port: 51820 } })
