@@ -16,6 +16,9 @@ import {
   buildListRoutesRequest, buildReplaceRouteRequest, describeRoute, routeMessageFor
 } from '../../src/netlink/route/routes.js'
 import { indexNamer } from '../../src/netlink/route/interface-name.js'
+import { formatIPv4, formatIPv6 } from '../../src/netlink/addr.js'
+import { NetlinkWriter } from '../../src/netlink/attributes.js'
+import { rng } from './route-codec-helpers.js'
 
 const VA = 3 // veth "va" in the recorded namespaces
 const VC = 5 // veth "vc"
@@ -189,6 +192,34 @@ t.test('defaults, CNI-style create, list filters and descriptions', async t => {
   t.equal(describeRoute({ dst: 'default', gateway: '10.1.0.1', oif: 2 }, (i) => i === 2 ? 'eth0' : indexNamer(i)), 'default via 10.1.0.1 dev eth0 table 254')
   t.equal(describeRoute({ dst: '10.8.0.0/16', multipath: [{ gateway: '10.1.0.254', oif: 3 }, { gateway: '10.2.0.254', oif: 5, weight: 3 }], table: 1000 }, indexNamer),
     '10.8.0.0/16 nexthop via 10.1.0.254 dev index 3 nexthop via 10.2.0.254 dev index 5 weight 3 table 1000')
+})
+
+t.test('the fast decoder formats addresses exactly as addr.ts does', async t => {
+  const rand = rng(42)
+  let mismatches = 0
+  for (let i = 0; i < 5000; i++) {
+    const v6 = i % 2 === 0
+    const addr = new Uint8Array(v6 ? 16 : 4)
+    // Zero runs of every length and place, v4-mapped and all-zero addresses included.
+    for (let j = 0; j < addr.length; j++) addr[j] = rand() < 0.5 ? 0 : Math.floor(rand() * 256)
+    if (v6 && i % 10 === 0) { addr.fill(0, 0, 10); addr[10] = 0xff; addr[11] = 0xff }
+    if (i % 97 === 0) addr.fill(0)
+    const prefix = Math.floor(rand() * (addr.length * 8 + 1))
+    const w = new NetlinkWriter()
+    const off = w.reserve(12)
+    w.setU8(off, v6 ? AF_INET6 : AF_INET)
+    w.setU8(off + 1, prefix)
+    w.attr(RTA_DST, addr)
+    w.attr(RTA_GATEWAY, addr)
+    const r = decodeRoute(w.bytes(), 0, w.length)
+    const text = v6 ? formatIPv6(addr, 0) : formatIPv4(addr, 0)
+    if (r.dst !== `${text}/${prefix}` || r.gateway !== text) {
+      mismatches++
+      t.fail(`${Buffer.from(addr).toString('hex')}: ${r.dst} / ${r.gateway}, expected ${text}/${prefix}`)
+      if (mismatches > 5) break
+    }
+  }
+  t.equal(mismatches, 0)
 })
 
 t.test('malformed messages raise NetlinkDecodeError only, in both decoders', async t => {
