@@ -204,3 +204,49 @@ export function bridgeConfig (opts: {
   }
   return conf
 }
+
+export interface Env {
+  node: string
+  pod: string
+  podPath: string
+  dataDir: string
+  /** Runs our plugin (or opts.plugin) in the node namespace against the pod. */
+  run: (command: string, config: unknown, opts?: Partial<RunOptions>) => RunResult
+  /** A bridge config on this env's dataDir. */
+  config: (extra?: Record<string, unknown>, opts?: { subnet?: string, ranges?: unknown, cniVersion?: string, l2?: boolean, bridge?: string, name?: string }) => Record<string, unknown>
+}
+
+/** A node namespace, a pod namespace and an IPAM dataDir, all removed in teardown. */
+export function setupEnv (t: Teardown, what = 'b'): Env {
+  const node = makeNamespace(t, `${what}-node`)
+  const pod = makeNamespace(t, `${what}-pod`)
+  const dataDir = makeTempDir(t, what)
+  const podPath = nsPath(pod)
+  return {
+    node,
+    pod,
+    podPath,
+    dataDir,
+    run: (command, config, opts = {}) => runPlugin({
+      node,
+      command,
+      containerId: 'ctr1',
+      netns: podPath,
+      ifname: 'eth0',
+      config,
+      ...opts
+    }),
+    config: (extra = {}, opts = {}) => bridgeConfig({
+      bridge: opts.bridge ?? 'tbr0',
+      name: opts.name ?? 'tnet',
+      cniVersion: opts.cniVersion ?? '1.0.0',
+      ...(opts.l2 === true ? {} : { dataDir, subnet: opts.subnet ?? '10.77.0.0/24', ranges: opts.ranges }),
+      extra
+    })
+  }
+}
+
+/** The node's host veths (name veth + 8 hex). */
+export function hostVeths (ns: string): LinkInfo[] {
+  return links(ns).filter(l => /^veth[0-9a-f]{8}$/.test(l.ifname))
+}
