@@ -10,7 +10,7 @@
 // named by the config key `"logFile"` instead. `"logLevel"` ("error", "warn",
 // "info", "debug"; default "warn") sets the least severe level written. With
 // a logFile, an error result is also logged there.
-import { appendFileSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { appendFileSync, readSync, statSync, writeSync } from 'node:fs'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetNS, ErrIOFailure, invalidConfig, toCniError } from './errors.js'
 import { readCniEnv, type CniCommand } from './env.js'
 import { checkCommandAllowed, checkVersionSupported, SUPPORTED_VERSIONS, versionOutput } from './version.js'
@@ -96,7 +96,7 @@ const COMMANDS: readonly string[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'ST
 export async function runPlugin (plugin: Plugin, options: { exit?: boolean } = {}): Promise<number> {
   const code = await runPluginWith(plugin, {
     env: process.env,
-    stdin: () => readFileSync(0),
+    stdin: readAllStdin,
     stdout: text => writeAll(1, text),
     stderr: text => writeAll(2, text)
   })
@@ -274,6 +274,30 @@ function makeLogger (plugin: string, command: string, containerId: string, confi
 const FILE_LOGGERS = new WeakSet<Logger>()
 function logsToFile (log: Logger): boolean { return FILE_LOGGERS.has(log) }
 
+const pause = new Int32Array(new SharedArrayBuffer(4))
+function sleepMs (ms: number): void { Atomics.wait(pause, 0, 0, ms) }
+
+/**
+ * All of fd 0. Not readFileSync(0): on a non-blocking pipe it throws EAGAIN
+ * and loses what it had read; here EAGAIN waits briefly and reads on.
+ */
+function readAllStdin (): Buffer {
+  const chunks: Buffer[] = []
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536)
+    let n: number
+    try {
+      n = readSync(0, buf, 0, buf.length, null)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+      sleepMs(2)
+      continue
+    }
+    if (n === 0) return Buffer.concat(chunks)
+    chunks.push(buf.subarray(0, n))
+  }
+}
+
 // stdout/stderr may be non-blocking pipes: retry EAGAIN until all is written.
 function writeAll (fd: number, text: string): void {
   const buf = Buffer.from(text)
@@ -283,6 +307,7 @@ function writeAll (fd: number, text: string): void {
       off += writeSync(fd, buf, off, buf.length - off)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+      sleepMs(1)
     }
   }
 }
