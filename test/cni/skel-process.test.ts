@@ -1,7 +1,7 @@
 // runPlugin as a real process: fd 0 read fully (also in slow chunks), result
 // on stdout without a newline, exit codes, logs on stderr.
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const plugin = fileURLToPath(new URL('./fixtures/echo-plugin.ts', import.meta.url))
@@ -53,9 +53,8 @@ t.test('errors: JSON on stdout, exit 1', async t => {
   t.match(about.err, /^CNI echo plugin \(tscni\)\nCNI protocol versions supported: 0\.1\.0, /)
 })
 
-t.test('stdin on a non-blocking pipe (EAGAIN) is read whole', async t => {
-  const { spawnSync } = await import('node:child_process')
-  if (spawnSync('python3', ['-c', 'pass']).status !== 0) { t.skip('python3 needed to hand over a non-blocking pipe'); return }
+const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0
+t.test('stdin on a non-blocking pipe (EAGAIN) is read whole', { skip: hasPython ? false : 'python3 needed to hand over a non-blocking pipe' }, async t => {
   const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'net', pad: 'y'.repeat(5000) })
   // python makes the pipe, sets O_NONBLOCK on the child's end and writes in two slow chunks
   const py = [
