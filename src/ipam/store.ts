@@ -72,8 +72,73 @@ interface IndexFile {
   dir: DirStamp
   /** last_reserved_ip.<N> file name -> content. */
   last: Record<string, string>
+  /** How many entries. */
+  count: number
   /** Reservation file name -> trimmed content. */
   entries: Record<string, string>
+}
+
+/**
+ * Reservation file name -> trimmed content, kept in a null-prototype object:
+ * that is what JSON.parse gives and JSON.stringify takes, so loading and
+ * saving the index copy nothing (at thousands of entries, copies into a Map
+ * cost more than everything else an ADD does).
+ */
+class EntryTable {
+  readonly obj: Record<string, string>
+  size: number
+  /** key -> names, for the keys looked up since the last sync; kept up to date by set and delete. */
+  private readonly byKey = new Map<string, string[]>()
+
+  constructor (obj?: Record<string, string>, size = 0) {
+    this.obj = obj ?? Object.create(null) as Record<string, string>
+    this.size = size
+  }
+
+  has (name: string): boolean { return typeof this.obj[name] === 'string' }
+  get (name: string): string | undefined { return this.obj[name] }
+
+  set (name: string, key: string): void {
+    const old = this.obj[name]
+    if (old === key) return
+    if (old === undefined) this.size++
+    else this.unlist(old, name)
+    this.obj[name] = key
+    this.byKey.get(key)?.push(name)
+  }
+
+  delete (name: string): void {
+    const old = this.obj[name]
+    if (old === undefined) return
+    delete this.obj[name]
+    this.size--
+    this.unlist(old, name)
+  }
+
+  /** The names holding each key, found in one pass over the table for the keys not looked up yet. */
+  namesOf (keys: readonly string[]): string[][] {
+    const missing = keys.filter(k => !this.byKey.has(k))
+    if (missing.length > 0) {
+      const found = missing.map(() => [] as string[])
+      const obj = this.obj
+      for (const name in obj) {
+        const i = missing.indexOf(obj[name]!)
+        if (i >= 0) found[i]!.push(name)
+      }
+      missing.forEach((k, i) => this.byKey.set(k, found[i]!))
+    }
+    return keys.map(k => [...this.byKey.get(k)!])
+  }
+
+  private unlist (key: string, name: string): void {
+    const list = this.byKey.get(key)
+    const i = list === undefined ? -1 : list.indexOf(name)
+    if (i >= 0) list!.splice(i, 1)
+  }
+
+  * [Symbol.iterator] (): IterableIterator<[string, string]> {
+    for (const name in this.obj) yield [name, this.obj[name]!]
+  }
 }
 
 function stampOf (st: BigIntStats): DirStamp {
@@ -108,7 +173,7 @@ export class HostLocalStore implements AllocatorStore {
   private lockFd: number
   private locked = false
   /** name -> key, valid while locked. */
-  private entries = new Map<string, string>()
+  private entries = new EntryTable()
   private last = new Map<string, string>()
   private dirty = false
   private tempCounter = 0
@@ -199,8 +264,10 @@ export class HostLocalStore implements AllocatorStore {
   private loadIndex (): IndexFile | undefined {
     try {
       const idx = JSON.parse(readFileSync(this.indexPath, 'utf8')) as IndexFile
-      if (idx.version !== INDEX_VERSION || typeof idx.entries !== 'object' || idx.entries === null ||
+      if (idx.version !== INDEX_VERSION || typeof idx.count !== 'number' || typeof idx.entries !== 'object' || idx.entries === null ||
         typeof idx.last !== 'object' || idx.last === null || typeof idx.dir !== 'object' || idx.dir === null) return undefined
+      // Names such as "__proto__" or "constructor" are then plain keys.
+      Object.setPrototypeOf(idx.entries, null)
       return idx
     } catch {
       return undefined
@@ -212,7 +279,8 @@ export class HostLocalStore implements AllocatorStore {
       version: INDEX_VERSION,
       dir: stampOf(statSync(this.dir, { bigint: true })),
       last: Object.fromEntries(this.last),
-      entries: Object.fromEntries(this.entries)
+      count: this.entries.size,
+      entries: this.entries.obj
     }
     mkdirSync(this.privateDir, { recursive: true, mode: 0o700 })
     const tmp = this.tempPath()
@@ -224,34 +292,44 @@ export class HostLocalStore implements AllocatorStore {
   private sync (): void {
     const before = stampOf(statSync(this.dir, { bigint: true }))
     const idx = this.loadIndex()
-    const dirents = readdirSync(this.dir, { withFileTypes: true })
+    const names = readdirSync(this.dir)
     const last = new Map<string, string>()
-    for (const d of dirents) {
-      if (d.isFile() && d.name.startsWith(LAST_IP_FILE_PREFIX)) {
-        try { last.set(d.name, readFileSync(join(this.dir, d.name), 'utf8')) } catch { /* unreadable: not remembered */ }
-      }
+    for (const name of names) {
+      if (!name.startsWith(LAST_IP_FILE_PREFIX)) continue
+      try { last.set(name, readFileSync(join(this.dir, name), 'utf8')) } catch { /* unreadable: not remembered */ }
     }
     let trusted = idx !== undefined && sameStamp(idx.dir, before) && Object.keys(idx.last).length === last.size
     if (trusted) for (const [k, v] of last) if (idx!.last[k] !== v) { trusted = false; break }
-    const known = trusted ? idx!.entries : {}
-    const entries = new Map<string, string>()
-    let filesRead = 0
-    for (const d of dirents) {
-      if (!d.isFile() || !isReservationName(d.name)) continue
-      const cached = known[d.name]
-      if (typeof cached === 'string') {
-        entries.set(d.name, cached)
-        continue
+    let entries: EntryTable | undefined
+    if (trusted) {
+      // The names must be exactly the indexed ones: all present, same count.
+      const table = new EntryTable(idx!.entries, idx!.count)
+      let n = 0
+      let all = true
+      for (const name of names) {
+        if (!isReservationName(name)) continue
+        n++
+        if (!table.has(name)) { all = false; break }
       }
-      filesRead++
-      const key = this.readKey(d.name)
-      if (key !== undefined) entries.set(d.name, key)
+      if (all && n === table.size) entries = table
+    }
+    let filesRead = 0
+    if (entries === undefined) {
+      // Rebuild from the files, as upstream reads them (regular files only:
+      // reading a FIFO would block).
+      trusted = false
+      entries = new EntryTable()
+      for (const d of readdirSync(this.dir, { withFileTypes: true })) {
+        if (!d.isFile() || !isReservationName(d.name)) continue
+        filesRead++
+        const key = this.readKey(d.name)
+        if (key !== undefined) entries.set(d.name, key)
+      }
     }
     this.entries = entries
     this.last = last
-    // Rewrite the index when it was rebuilt or when names came or went.
-    this.dirty = !trusted || filesRead > 0 || entries.size !== Object.keys(known).length
-    this.lastSync = { trusted, filesRead, names: dirents.length }
+    this.dirty = !trusted
+    this.lastSync = { trusted, filesRead, names: names.length }
   }
 
   /** The trimmed content of <net>/<name>, undefined if it cannot be read. */
@@ -269,10 +347,10 @@ export class HostLocalStore implements AllocatorStore {
 
   // --- operations (under the lock) ---------------------------------------
 
-  /** Every reservation file (name -> trimmed content) except the lock and last_reserved_ip files. */
+  /** Every reservation file (name -> trimmed content) except the lock and last_reserved_ip files (a copy). */
   reservations (): ReadonlyMap<string, string> {
     this.assertLocked()
-    return this.entries
+    return new Map(this.entries)
   }
 
   /** Whether a file for ip exists (as of the lock's sync and our own changes). */
@@ -386,10 +464,10 @@ export class HostLocalStore implements AllocatorStore {
     return true
   }
 
-  /** Names whose content is `key`, each confirmed by reading the file. */
-  private confirmedNamesWithKey (key: string): string[] {
+  /** Those of `names` whose content is `key`, each confirmed by reading the file. */
+  private confirmed (key: string, names: readonly string[]): string[] {
     const out: string[] = []
-    for (const name of this.namesWithKey(key)) {
+    for (const name of names) {
       const current = this.readKey(name)
       if (current === key) { out.push(name); continue }
       if (current === undefined) this.entries.delete(name)
@@ -399,30 +477,27 @@ export class HostLocalStore implements AllocatorStore {
     return out
   }
 
-  private namesWithKey (key: string): string[] {
-    const out: string[] = []
-    for (const [name, k] of this.entries) if (k === key) out.push(name)
-    return out
-  }
-
   /** Addresses held by id+ifname, or by the id alone (legacy files). */
   getByID (id: string, ifname: string): IP[] {
     this.assertLocked()
+    const keys = [reservationKey(id, ifname), goTrimSpace(id)]
+    const found = this.entries.namesOf(keys)
     const out: IP[] = []
-    for (const key of [reservationKey(id, ifname), goTrimSpace(id)]) {
-      for (const name of this.confirmedNamesWithKey(key)) {
+    keys.forEach((key, i) => {
+      for (const name of this.confirmed(key, found[i]!)) {
         const ip = parseIPText(name)
         if (ip !== undefined) out.push(ip)
       }
-    }
+    })
     return out
   }
 
   /** Whether id+ifname (or, failing that, the id alone) holds any reservation. */
   findByID (id: string, ifname: string): boolean {
     this.assertLocked()
-    return this.confirmedNamesWithKey(reservationKey(id, ifname)).length > 0 ||
-      this.confirmedNamesWithKey(goTrimSpace(id)).length > 0
+    const keys = [reservationKey(id, ifname), goTrimSpace(id)]
+    const found = this.entries.namesOf(keys)
+    return this.confirmed(keys[0]!, found[0]!).length > 0 || this.confirmed(keys[1]!, found[1]!).length > 0
   }
 
   /** Gives ip back if id+ifname holds it. */
@@ -448,7 +523,7 @@ export class HostLocalStore implements AllocatorStore {
   private removeAll (key: string): string[] {
     const removed: string[] = []
     const errors: string[] = []
-    for (const name of this.namesWithKey(key)) {
+    for (const name of this.entries.namesOf([key])[0]!) {
       try {
         if (this.removeIf(name, k => k === key)) removed.push(name)
       } catch (err) {
