@@ -10,9 +10,10 @@
 // checked here by hand, so that a valid config never loads zod; on the first
 // field of the wrong type the zod schema (config-schema.ts) is loaded to
 // report every bad field.
-import { CniError, ErrIncompatibleCNIVersion, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig } from '../cni/errors.js'
+import { CniError, ErrIncompatibleCNIVersion, ErrInvalidNetworkConfig } from '../cni/errors.js'
+import { parseCniArgs } from '../cni/args.js'
 import { validateWithSchema } from '../cni/config.js'
-import { fieldCI, goQuote, goQuoteList, isObject, jsonTypeName, type JSONObject } from '../cni/json.js'
+import { fieldCI, isObject, jsonTypeName, type JSONObject } from '../cni/json.js'
 import { parseRoute, type Route } from '../cni/result.js'
 import { versionAtLeast } from '../cni/version.js'
 import { type IP, formatIPText, parseCIDRText, parseIPText } from './ip.js'
@@ -162,35 +163,24 @@ function parseRequested (text: string): IP | undefined {
 // --- CNI_ARGS --------------------------------------------------------------
 
 /**
- * CNI_ARGS as upstream's types.LoadArgs into IPAMEnvArgs: `K=V;K=V`, keys
- * case-sensitive, `IP` and `IgnoreUnknown` known; unknown keys are an error
- * unless IgnoreUnknown is true. Returns the `IP` address, if any. Errors are
- * code 4 with upstream's texts.
+ * CNI_ARGS as upstream's types.LoadArgs into IPAMEnvArgs (the CNI layer's
+ * parser): `IP` (pkg/ip.IP, a prefix allowed and ignored) and IgnoreUnknown
+ * known. Returns the `IP` address, if any. Errors are code 4 with upstream's
+ * texts, details `CNI_ARGS`.
  */
 export function parseIPAMArgs (cniArgs: string): IP | undefined {
-  if (cniArgs === '') return undefined
-  const fail = (msg: string): CniError => new CniError(ErrInvalidEnvironmentVariables, msg, 'CNI_ARGS')
-  let ip: IP | undefined
-  let ignoreUnknown = false
-  const unknown: string[] = []
-  for (const pair of cniArgs.split(';')) {
-    const kv = pair.split('=')
-    if (kv.length !== 2) throw fail(`ARGS: invalid pair ${goQuote(pair)}`)
-    const [key, value] = kv as [string, string]
-    if (key === 'IP') {
-      ip = parseRequested(value)
-      if (ip === undefined) throw fail(`ARGS: error parsing value of pair ${goQuote(pair)}: invalid IP address ${value}`)
-    } else if (key === 'IgnoreUnknown') {
-      const v = value.toLowerCase()
-      if (v === '1' || v === 'true') ignoreUnknown = true
-      else if (v === '0' || v === 'false') ignoreUnknown = false
-      else throw fail(`ARGS: error parsing value of pair ${goQuote(pair)}: boolean unmarshal error: invalid input ${value}`)
-    } else {
-      unknown.push(pair)
-    }
+  try {
+    return parseCniArgs(cniArgs, {
+      IP: (value: string): IP => {
+        const ip = parseRequested(value)
+        if (ip === undefined) throw new Error(`invalid IP address ${value}`)
+        return ip
+      }
+    }).IP
+  } catch (err) {
+    if (err instanceof CniError) throw new CniError(err.code, err.msg, 'CNI_ARGS', { cause: err })
+    throw err
   }
-  if (unknown.length > 0 && !ignoreUnknown) throw fail(`ARGS: unknown args ${goQuoteList(unknown)}`)
-  return ip
 }
 
 // --- loading ---------------------------------------------------------------
