@@ -318,6 +318,7 @@ export class HostLocalStore implements AllocatorStore {
       // Rebuild from the files, as upstream reads them (regular files only:
       // reading a FIFO would block).
       trusted = false
+      this.removeStaleTemps()
       entries = new EntryTable()
       for (const d of readdirSync(this.dir, { withFileTypes: true })) {
         if (!d.isFile() || !isReservationName(d.name)) continue
@@ -341,8 +342,24 @@ export class HostLocalStore implements AllocatorStore {
     }
   }
 
+  /**
+   * `<net>.<pid>.<n>.tmp` in the private directory: created and removed
+   * within one locked section, so any such file of this network found under
+   * the lock was left by a crash.
+   */
   private tempPath (): string {
-    return join(this.privateDir, `${process.pid}.${++this.tempCounter}.tmp`)
+    return join(this.privateDir, `${this.network}.${process.pid}.${++this.tempCounter}.tmp`)
+  }
+
+  /** Removes temp files of this network left by a crashed run (called under the lock, when rebuilding). */
+  private removeStaleTemps (): void {
+    let names: string[]
+    try { names = readdirSync(this.privateDir) } catch { return }
+    const prefix = `${this.network}.`
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !/^\d+\.\d+\.tmp$/.test(name.slice(prefix.length))) continue
+      try { unlinkSync(join(this.privateDir, name)) } catch { /* gone already */ }
+    }
   }
 
   // --- operations (under the lock) ---------------------------------------

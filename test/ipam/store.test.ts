@@ -55,6 +55,17 @@ t.test('reserve: upstream file format, atomic, nothing else in <net>/', async t 
   t.same(readdirSync(join(dataDir, '.tscni')), ['mynet.index'], 'no temp file left behind')
 })
 
+t.test('temp files left by a crash are removed when the index is rebuilt, other networks’ are not', async t => {
+  const dataDir = tempDataDir(t)
+  const store = HostLocalStore.open(dataDir, 'net')
+  t.teardown(() => store.close())
+  await locked(store, () => { store.reserve('a', 'eth0', ip('10.0.0.2'), 0) })
+  for (const f of ['net.999999.1.tmp', 'net.1.tmp', 'net.5.42.tmp', 'net.x.1.2.tmp', 'other.999999.1.tmp']) writeFileSync(join(dataDir, '.tscni', f), 'x')
+  writeFileSync(join(dataDir, 'net', '10.0.0.9'), 'go\r\neth0') // a foreign change: the next lock rebuilds
+  await locked(store, () => t.notOk(store.lastSync.trusted))
+  t.same(readdirSync(join(dataDir, '.tscni')).sort(), ['net.1.tmp', 'net.index', 'net.x.1.2.tmp', 'other.999999.1.tmp'])
+})
+
 t.test('lookups and releases, legacy id-only files', async t => {
   const dataDir = tempDataDir(t)
   const store = HostLocalStore.open(dataDir, 'net')
@@ -114,12 +125,12 @@ t.test('the index: trusted while <net>/ is as we left it', async t => {
   const store = HostLocalStore.open(dataDir, 'net')
   t.teardown(() => store.close())
   await locked(store, () => {
-    for (let i = 0; i < 200; i++) store.reserve(`c${i}`, 'eth0', ip(`10.0.${Math.floor(i / 250)}.${(i % 250) + 2}`), 0)
+    for (let i = 0; i < 1000; i++) store.reserve(`c${i}`, 'eth0', ip(`10.0.${Math.floor(i / 250)}.${(i % 250) + 2}`), 0)
   })
   await locked(store, () => {
     t.ok(store.lastSync.trusted, 'trusted after our own writes')
     t.equal(store.lastSync.filesRead, 0, 'no reservation file read')
-    t.equal(store.reservations().size, 200)
+    t.equal(store.reservations().size, 1000)
     t.same(store.getByID('c7', 'eth0').map(formatIPText), ['10.0.0.9'])
   })
 
@@ -145,7 +156,7 @@ t.test('the index: trusted while <net>/ is as we left it', async t => {
   writeFileSync(join(dataDir, '.tscni', 'net.index'), '{not json')
   await locked(store, () => {
     t.notOk(store.lastSync.trusted)
-    t.equal(store.reservations().size, 200)
+    t.equal(store.reservations().size, 1000)
   })
 })
 
