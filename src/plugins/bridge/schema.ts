@@ -1,44 +1,42 @@
-// The bridge plugin's config schema (zod). Loaded only when the fast check in
-// config.ts finds a field of the wrong type, to name every bad field
-// precisely; a valid config never loads zod (~45 ms of start-up).
-import { z } from 'zod'
-
-const int = z.number().int()
+// The bridge plugin's config schema (zod/mini, which bundles small). Loaded
+// only when the fast check in config.ts finds a field of the wrong type, to
+// name every bad field precisely; a valid config never loads it.
+import * as z from 'zod/mini'
 
 const vlanTrunk = z.object({
-  id: int.optional(),
-  minID: int.optional(),
-  maxID: int.optional()
+  id: z.optional(z.int()),
+  minID: z.optional(z.int()),
+  maxID: z.optional(z.int())
 })
 
 const dns = z.object({
-  nameservers: z.array(z.string()).optional(),
-  domain: z.string().optional(),
-  search: z.array(z.string()).optional(),
-  options: z.array(z.string()).optional()
+  nameservers: z.optional(z.array(z.string())),
+  domain: z.optional(z.string()),
+  search: z.optional(z.array(z.string())),
+  options: z.optional(z.array(z.string()))
 })
 
 export const schema = z.object({
-  bridge: z.string().optional(),
-  isGateway: z.boolean().optional(),
-  isDefaultGateway: z.boolean().optional(),
-  forceAddress: z.boolean().optional(),
-  ipMasq: z.boolean().optional(),
-  ipMasqBackend: z.string().optional(),
-  mtu: int.optional(),
-  hairpinMode: z.boolean().optional(),
-  promiscMode: z.boolean().optional(),
-  vlan: int.optional(),
-  vlanTrunk: z.array(vlanTrunk.nullable()).optional(),
-  preserveDefaultVlan: z.boolean().optional(),
-  macspoofchk: z.boolean().optional(),
-  enabledad: z.boolean().optional(),
-  disableContainerInterface: z.boolean().optional(),
-  portIsolation: z.boolean().optional(),
-  ipam: z.object({ type: z.string().optional() }).optional(),
-  dns: dns.optional(),
-  args: z.object({ cni: z.object({ mac: z.string().optional() }).optional() }).optional(),
-  runtimeConfig: z.object({ mac: z.string().optional() }).optional()
+  bridge: z.optional(z.string()),
+  isGateway: z.optional(z.boolean()),
+  isDefaultGateway: z.optional(z.boolean()),
+  forceAddress: z.optional(z.boolean()),
+  ipMasq: z.optional(z.boolean()),
+  ipMasqBackend: z.optional(z.string()),
+  mtu: z.optional(z.int()),
+  hairpinMode: z.optional(z.boolean()),
+  promiscMode: z.optional(z.boolean()),
+  vlan: z.optional(z.int()),
+  vlanTrunk: z.optional(z.array(z.nullable(vlanTrunk))),
+  preserveDefaultVlan: z.optional(z.boolean()),
+  macspoofchk: z.optional(z.boolean()),
+  enabledad: z.optional(z.boolean()),
+  disableContainerInterface: z.optional(z.boolean()),
+  portIsolation: z.optional(z.boolean()),
+  ipam: z.optional(z.object({ type: z.optional(z.string()) })),
+  dns: z.optional(dns),
+  args: z.optional(z.object({ cni: z.optional(z.object({ mac: z.optional(z.string()) })) })),
+  runtimeConfig: z.optional(z.object({ mac: z.optional(z.string()) }))
 })
 
 export default schema
