@@ -6,7 +6,7 @@ import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig, ErrIOFailure, ErrPluginNotAvailable } from '../../cni/errors.js'
 import type { Result } from '../../cni/result.js'
 import { CURRENT_VERSION } from '../../cni/version.js'
-import { AllocationError, DryRunStore, allocateAll } from '../../ipam/allocator.js'
+import { DryRunStore, allocateAll } from '../../ipam/allocator.js'
 import { type IPAMConfig, loadIPAMConfig } from '../../ipam/config.js'
 import { formatIPText, parseIPText } from '../../ipam/ip.js'
 import { readResolvConf } from '../../ipam/resolv-conf.js'
@@ -68,7 +68,7 @@ async function add (ctx: PluginContext): Promise<Result> {
       // Should the real run fail where the rehearsal did not, allocateAll
       // gave back what it reserved; put the round-robin positions back too.
       try { store.restoreLastReserved(before) } catch (e) { ctx.log.warn(`restoring last_reserved_ip: ${(e as Error).message}`) }
-      if (err instanceof AllocationError) throw new Error(err.message, { cause: err })
+      // An AllocationError becomes 999 with its text, as upstream reports it.
       throw err
     }
   } finally {
