@@ -245,3 +245,24 @@ t.test('dns from the config replaces the IPAM dns', async t => {
   const res = addOK(t, env, env.config({ dns: { nameservers: ['10.0.0.10'], search: ['svc.local'] } }))
   t.same(res.dns, { nameservers: ['10.0.0.10'], search: ['svc.local'] })
 })
+
+t.test('IPAM: our host-local runs in process; another host-local on CNI_PATH is exec\'d', async t => {
+  const { spawnSync } = await import('node:child_process')
+  const { readFileSync } = await import('node:fs')
+  if (spawnSync('strace', ['-V']).status !== 0) { t.skip('strace is not installed'); return }
+  const env = setupEnv(t)
+  const { makeTempDir, OUR_BRIDGE } = await import('./helpers.js')
+  const dir = makeTempDir(t, 'exec')
+  const wrapper = `${dir}/bridge`
+  const log = `${dir}/exec.log`
+  spawnSync('sh', ['-c', `printf '#!/bin/sh\\nexec strace -f -qq -e trace=execve -o ${log} ${OUR_BRIDGE} "$@"\\n' > ${wrapper} && chmod +x ${wrapper}`])
+  const execs = (): string[] => readFileSync(log, 'utf8').split('\n').filter(l => l.includes('execve(') && !l.includes('ENOENT'))
+  addOK(t, env, env.config(), { plugin: wrapper })
+  const ours = execs()
+  t.equal(ours.filter(l => /execve\("[^"]*\/node"/.test(l)).length, 1, 'a single Node process: host-local ran in process')
+  t.notOk(ours.some(l => l.includes('bin/host-local')), 'bin/host-local was not exec\'d')
+  t.same(ipFiles(env.dataDir, 'tnet'), ['10.77.0.2'])
+  addOK(t, env, env.config(), { plugin: wrapper, path: '/usr/lib/cni', containerId: 'ctr2', ifname: 'eth1' })
+  t.ok(execs().some(l => l.includes('execve("/usr/lib/cni/host-local"')), 'the official host-local was exec\'d')
+  t.same(ipFiles(env.dataDir, 'tnet'), ['10.77.0.2', '10.77.0.3'], 'both share the store')
+})
