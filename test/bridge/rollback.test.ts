@@ -80,3 +80,11 @@ t.test('L2 with cniVersion 0.2.0 cannot be expressed: refused with nothing left 
   t.same(hostVeths(env.node), [])
   t.equal(link(env.pod, 'eth0'), undefined)
 })
+
+t.test('CNI_NETNS naming the plugin\'s own namespace is refused before anything is created', async t => {
+  const env = setupEnv(t)
+  const r = env.run('ADD', env.config(), { netns: '/proc/self/ns/net' })
+  t.equal(r.code, 1)
+  t.equal(r.json?.code, 8)
+  t.equal(link(env.node, 'tbr0'), undefined)
+})

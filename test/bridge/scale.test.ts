@@ -72,3 +72,26 @@ t.test(`${N} ADDs then DELs on one bridge`, async t => {
   t.same(ipFiles(dataDir, 'snet'), [], 'no IP file left')
   t.same(hostVeths(node), [])
 })
+
+t.test('parallel ADDs race to create the bridge and share the IPAM store', async t => {
+  const { spawn } = await import('node:child_process')
+  const node = makeNamespace(t, 'par-node')
+  const pod = makeNamespace(t, 'par-pod')
+  const dataDir = makeTempDir(t, 'par')
+  const conf = JSON.stringify(bridgeConfig({ bridge: 'tbr0', name: 'pnet', dataDir, subnet: '10.81.0.0/24', extra: { isGateway: true } }))
+  const one = (i: number): Promise<{ code: number, out: string }> => new Promise(resolve => {
+    const env = { PATH: process.env.PATH ?? '', CNI_COMMAND: 'ADD', CNI_CONTAINERID: `p${i}`, CNI_NETNS: nsPath(pod), CNI_IFNAME: `eth${i}`, CNI_PATH: join(OUR_BRIDGE, '..') }
+    const child = spawn('ip', ['netns', 'exec', node, OUR_BRIDGE], { env })
+    let out = ''
+    child.stdout.on('data', d => { out += String(d) })
+    child.on('close', code => { resolve({ code: code ?? -1, out }) })
+    child.stdin.end(conf)
+  })
+  const results = await Promise.all(Array.from({ length: 8 }, (_, i) => one(i)))
+  t.same(results.map(r => r.code), Array(8).fill(0), `all 8 ADDs succeed${results.some(r => r.code !== 0) ? ': ' + results.map(r => r.out).join(' ') : ''}`)
+  const ips = results.map(r => JSON.parse(r.out).ips[0].address).sort()
+  t.equal(new Set(ips).size, 8, 'eight distinct addresses')
+  t.equal(hostVeths(node).length, 8)
+  t.ok(hostVeths(node).every(l => l.master === 'tbr0'))
+  t.equal(ipFiles(dataDir, 'pnet').length, 8)
+})
