@@ -66,8 +66,7 @@ t.test('veth names: veth + 8 hex, a clash of the host name is retried, a contain
     }
   }
   const sandbox = { path: '/x', fd: 3 }
-  const conf = { mtu: 0 } as any
-  const r = await createVethPair(fakeHost as any, sandbox as any, 'eth0', conf)
+  const r = await createVethPair(fakeHost as any, { name: 'eth0', namespace: sandbox as any }, 0)
   t.equal(tried.length, 3, 'two clashes, then success')
   t.equal(r.hostName, tried[2])
   t.equal(new Set(tried).size, 3, 'a new name each time')
@@ -75,9 +74,9 @@ t.test('veth names: veth + 8 hex, a clash of the host name is retried, a contain
   const containerClash = {
     links: { createVeth: async () => { throw eexist() }, find: async () => undefined }
   }
-  await t.rejects(createVethPair(containerClash as any, sandbox as any, 'eth0', conf), { message: /^container veth name \("eth0"\) peer provided \("veth[0-9a-f]{8}"\) already exists$/ })
+  await t.rejects(createVethPair(containerClash as any, { name: 'eth0', namespace: sandbox as any }, 0), { message: /^container veth name \("eth0"\) peer provided \("veth[0-9a-f]{8}"\) already exists$/ })
   const other = { links: { createVeth: async () => { throw new NetlinkError(1, { operation: 'RTM_NEWLINK veth' }) }, find: async () => undefined } }
-  await t.rejects(createVethPair(other as any, sandbox as any, 'eth0', conf), { message: /^failed to make veth pair: RTM_NEWLINK veth: EPERM/ })
+  await t.rejects(createVethPair(other as any, { name: 'eth0', namespace: sandbox as any }, 0), { message: /^failed to make veth pair: RTM_NEWLINK veth: EPERM/ })
 })
 
 t.test('the step runner undoes done steps in reverse and rethrows the failure', async t => {

@@ -31,6 +31,8 @@ export interface AddState {
   hostVethName?: string
   hostVeth?: Link
   containerLink?: Link
+  /** `<bridge>.<vlan>`, the gateway interface with isGateway and an access VLAN. */
+  vlanLink?: Link
   result: Result
   plan?: GatewayPlan
 }
@@ -55,7 +57,7 @@ export const ADD_STEPS: readonly AddStep[] = [
   {
     name: 'veth',
     run: async s => {
-      const { hostName } = await createVethPair(s.host, s.sandbox, s.ctx.ifname, s.conf)
+      const { hostName } = await createVethPair(s.host, { name: s.ctx.ifname, namespace: s.sandbox, ...(s.conf.mac !== undefined ? { mac: s.conf.mac } : {}) }, s.conf.mtu)
       // Known from here on, so the undo can remove the pair whatever fails next.
       s.hostVethName = hostName
       s.hostVeth = await s.host.links.get(hostName)
@@ -121,7 +123,10 @@ export const ADD_STEPS: readonly AddStep[] = [
   {
     name: 'gateway',
     when: s => s.l3 && s.conf.isGateway,
-    run: async s => { await setupGateways(s.host, s.bridge!, [s.plan!.v4, s.plan!.v6], s.conf) }
+    run: async s => {
+      const vlanLink = await setupGateways(s.host, s.bridge!, [s.plan!.v4, s.plan!.v6], s.conf)
+      if (vlanLink !== undefined) s.vlanLink = vlanLink
+    }
   },
   // ipMasq (nf_tables masquerade of the result's IPs; undo removes the rules) goes here.
   {
@@ -137,6 +142,7 @@ export const ADD_STEPS: readonly AddStep[] = [
       // MACs change on enslave and with the gateway address (upstream #805): read them last.
       s.bridge = await s.host.links.get(s.bridge!.index)
       s.result.interfaces = resultInterfaces(s)
+      if (s.vlanLink !== undefined) s.result.interfaces.push({ name: s.vlanLink.name, ...(s.vlanLink.mac !== undefined ? { mac: s.vlanLink.mac } : {}) })
       if (s.conf.dns !== undefined) s.result.dns = s.conf.dns
       // The skel converts to the config's version after we return; a result
       // that cannot be converted must fail here, while the undos can still run.

@@ -95,30 +95,37 @@ export interface CreatedVeth {
   hostName: string
 }
 
+/** The other end of a pair: its name, and the namespace to create it in (the host's when absent). */
+export interface VethPeer {
+  name: string
+  namespace?: NetNamespace
+  mac?: string
+}
+
 /**
  * Creates the pair in ONE request from the host: the host end named
- * vethXXXXXXXX here, the container end created directly in the container
- * namespace as `ifname` (IFLA_NET_NS_FD in the peer's attributes). Both stay
- * down. A clash of the random host name is retried with a new one; a clash
- * of the container name is the official error.
+ * vethXXXXXXXX here, the peer created directly in its namespace under its
+ * name (IFLA_NET_NS_FD in the peer's attributes). Both stay down. A clash of
+ * the random host name is retried with a new one; a clash of the peer's name
+ * is upstream's error.
  */
-export async function createVethPair (host: NamespaceHandles, sandbox: NetNamespace, ifname: string, conf: BridgeConfig): Promise<CreatedVeth> {
+export async function createVethPair (host: NamespaceHandles, peer: VethPeer, mtu: number): Promise<CreatedVeth> {
   for (let attempt = 0; attempt < VETH_NAME_TRIES; attempt++) {
     const hostName = randomVethName()
     try {
       await host.links.createVeth({
         name: hostName,
-        peerName: ifname,
-        peerNamespace: sandbox,
-        ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
-        ...(conf.mac !== undefined ? { peerMac: conf.mac } : {})
+        peerName: peer.name,
+        ...(peer.namespace !== undefined ? { peerNamespace: peer.namespace } : {}),
+        ...(mtu > 0 ? { mtu } : {}),
+        ...(peer.mac !== undefined ? { peerMac: peer.mac } : {})
       })
       return { hostName }
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw new Error(`failed to make veth pair: ${(err as Error).message}`, { cause: err })
       // Which name clashed? Only the random host one is worth another try.
       if (await host.links.find(hostName) !== undefined) continue
-      throw new Error(`container veth name (${goQuote(ifname)}) peer provided (${goQuote(hostName)}) already exists`, { cause: err })
+      throw new Error(`container veth name (${goQuote(peer.name)}) peer provided (${goQuote(hostName)}) already exists`, { cause: err })
     }
   }
   throw new Error('failed to make veth pair: failed to find a unique veth name')
@@ -238,10 +245,51 @@ export function enableForwarding (family: 4 | 6): void {
   }
 }
 
-/** Sets every gateway of both families on the bridge and turns forwarding on where there are gateways. */
-export async function setupGateways (host: NamespaceHandles, bridge: Link, plan: readonly FamilyGateways[], conf: BridgeConfig): Promise<void> {
+/**
+ * Upstream's ensureVlanInterface, for isGateway with an access VLAN: the
+ * gateway lives on `<bridge>.<vlan>`, one end of a veth pair whose other end
+ * is a bridge port in that VLAN (pvid, untagged). Both ends stay in the host.
+ * Created once, then reused. (Needs bridge VLAN filtering, so it cannot run
+ * on a kernel without it: the port VLAN of the container fails first.)
+ */
+export async function ensureVlanInterface (host: NamespaceHandles, bridge: Link, conf: BridgeConfig): Promise<Link> {
+  const name = `${bridge.name}.${conf.vlan}`
+  const existing = await host.links.find(name)
+  if (existing !== undefined) return existing
+  const { hostName } = await createVethPair(host, { name }, bridge.mtu)
+  try {
+    const port = await host.links.get(hostName)
+    await attachHostPort(host, bridge, port, { ...conf, hairpinMode: false, portIsolation: false, trunkVlans: [] })
+    await host.links.setUp(name)
+    return await host.links.get(name)
+  } catch (err) {
+    await host.links.delete(hostName).catch(() => {})
+    throw new Error(`faild to create vlan gateway ${goQuote(name)}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * Sets every gateway of both families on the bridge (on `<bridge>.<vlan>`
+ * with an access VLAN) and turns forwarding on where there are gateways.
+ * Returns the VLAN gateway interface when one is used (a 4th result interface).
+ */
+export async function setupGateways (host: NamespaceHandles, bridge: Link, plan: readonly FamilyGateways[], conf: BridgeConfig): Promise<Link | undefined> {
+  let vlanLink: Link | undefined
   for (const fam of plan) {
     for (const gw of fam.gateways) {
+      if (conf.vlan !== 0) {
+        try {
+          vlanLink ??= await ensureVlanInterface(host, bridge, conf)
+        } catch (err) {
+          throw new Error(`failed to create vlan interface: ${(err as Error).message}`, { cause: err })
+        }
+        try {
+          await ensureGatewayAddress(host, vlanLink, fam.family, gw, conf.forceAddress)
+        } catch (err) {
+          throw new Error(`failed to set vlan interface for bridge with addr: ${(err as Error).message}`, { cause: err })
+        }
+        continue
+      }
       try {
         await ensureGatewayAddress(host, bridge, fam.family, gw, conf.forceAddress)
       } catch (err) {
@@ -250,6 +298,7 @@ export async function setupGateways (host: NamespaceHandles, bridge: Link, plan:
     }
     if (fam.gateways.length > 0) enableForwarding(fam.family)
   }
+  return vlanLink
 }
 
 /** Upstream's retries for the host port's operstate: sleep 0, 50, 500, 1000, 1000 ms between reads. */
