@@ -247,15 +247,11 @@ t.test('dns from the config replaces the IPAM dns', async t => {
 })
 
 t.test('IPAM: our host-local runs in process; another host-local on CNI_PATH is exec\'d', async t => {
-  const { spawnSync } = await import('node:child_process')
   const { readFileSync } = await import('node:fs')
-  if (spawnSync('strace', ['-V']).status !== 0) { t.skip('strace is not installed'); return }
+  const { hasStrace, makeTempDir, straceWrapper } = await import('./helpers.js')
+  if (!hasStrace) { t.skip('strace is not installed'); return }
   const env = setupEnv(t)
-  const { makeTempDir, OUR_BRIDGE } = await import('./helpers.js')
-  const dir = makeTempDir(t, 'exec')
-  const wrapper = `${dir}/bridge`
-  const log = `${dir}/exec.log`
-  spawnSync('sh', ['-c', `printf '#!/bin/sh\\nexec strace -f -qq -e trace=execve -o ${log} ${OUR_BRIDGE} "$@"\\n' > ${wrapper} && chmod +x ${wrapper}`])
+  const [wrapper, log] = straceWrapper(makeTempDir(t, 'exec'), 'bridge', '-e trace=execve')
   const execs = (): string[] => readFileSync(log, 'utf8').split('\n').filter(l => l.includes('execve(') && !l.includes('ENOENT'))
   addOK(t, env, env.config(), { plugin: wrapper })
   const ours = execs()
@@ -265,4 +261,21 @@ t.test('IPAM: our host-local runs in process; another host-local on CNI_PATH is 
   addOK(t, env, env.config(), { plugin: wrapper, path: '/usr/lib/cni', containerId: 'ctr2', ifname: 'eth1' })
   t.ok(execs().some(l => l.includes('execve("/usr/lib/cni/host-local"')), 'the official host-local was exec\'d')
   t.same(ipFiles(env.dataDir, 'tnet'), ['10.77.0.2', '10.77.0.3'], 'both share the store')
+})
+
+t.test('forwarding sysctls are only written when not already 1', async t => {
+  const { readFileSync } = await import('node:fs')
+  const { hasStrace, makeTempDir, straceWrapper, writeSysctlIn } = await import('./helpers.js')
+  if (!hasStrace) { t.skip('strace is not installed'); return }
+  const env = setupEnv(t)
+  const [wrapper, log] = straceWrapper(makeTempDir(t, 'fwd'), 'bridge', '-e trace=openat')
+  addOK(t, env, env.config({ isGateway: true }), { plugin: wrapper })
+  const opens = (): string[] => readFileSync(log, 'utf8').split('\n').filter(l => l.includes('/proc/sys/net/ipv4/ip_forward'))
+  t.ok(opens().some(l => l.includes('O_WRONLY')), 'written when 0')
+  t.equal(sysctl(env.node, 'net/ipv4/ip_forward'), '1')
+  writeSysctlIn(env.node, 'net/ipv4/ip_forward', '1')
+  addOK(t, env, env.config({ isGateway: true }), { plugin: wrapper, containerId: 'ctr2', ifname: 'eth1' })
+  const second = opens()
+  t.ok(second.some(l => l.includes('O_RDONLY')), 'read when already 1')
+  t.notOk(second.some(l => l.includes('O_WRONLY')), 'not rewritten when already 1')
 })

@@ -250,3 +250,14 @@ export function setupEnv (t: Teardown, what = 'b'): Env {
 export function hostVeths (ns: string): LinkInfo[] {
   return links(ns).filter(l => /^veth[0-9a-f]{8}$/.test(l.ifname))
 }
+
+/** Writes dir/name: a wrapper that runs our plugin under `strace -f -qq <args> -o log`. Returns [wrapper, log]. */
+export function straceWrapper (dir: string, name: string, straceArgs: string): [string, string] {
+  const wrapper = join(dir, name)
+  const log = join(dir, `${name}.log`)
+  writeFileSync(wrapper, `#!/bin/sh\nexec strace -f -qq ${straceArgs} -o ${log} ${OUR_BRIDGE} "$@"\n`)
+  chmodSync(wrapper, 0o755)
+  return [wrapper, log]
+}
+
+export const hasStrace = spawnSync('strace', ['-V']).status === 0

@@ -5,10 +5,11 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { hostVeths, ipFiles, link, makeNamespace, makeTempDir, nodeSnapshot, nsPath, OUR_BRIDGE, bridgeConfig, runPlugin, skipReason } from './helpers.js'
-import { spawnSync } from 'node:child_process'
+import {
+  OUR_BRIDGE, bridgeConfig, hasStrace, hostVeths, ipFiles, link, makeNamespace, makeTempDir, nodeSnapshot, nsPath, runPlugin, skipReason, straceWrapper
+} from './helpers.js'
 
-const skip = skipReason() ?? (spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace is not installed')
+const skip = skipReason() ?? (hasStrace ? undefined : 'strace is not installed')
 if (skip !== undefined) t.plan(0, skip)
 
 const N = 50
@@ -17,12 +18,10 @@ interface Traffic { sends: number, received: number }
 
 /** Netlink sendmsg count and recvmsg bytes of one plugin run (strace wraps the plugin inside the node namespace). */
 function traced (dir: string, name: string, run: (wrapper: string) => void): Traffic {
-  const out = join(dir, `${name}.strace`)
-  const wrapper = join(dir, `${name}.sh`)
-  spawnSync('sh', ['-c', `printf '#!/bin/sh\\nexec strace -f -qq -e trace=sendmsg,recvmsg -o ${out} ${OUR_BRIDGE} "$@"\\n' > ${wrapper} && chmod +x ${wrapper}`])
+  const [wrapper, log] = straceWrapper(dir, name, '-e trace=sendmsg,recvmsg')
   run(wrapper)
   let sends = 0; let received = 0
-  for (const line of readFileSync(out, 'utf8').split('\n')) {
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
     // Only netlink sockets: their msghdr names AF_NETLINK.
     if (!line.includes('AF_NETLINK')) continue
     const m = /= (\d+)$/.exec(line)
