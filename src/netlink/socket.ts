@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs'
 import type { RawNetlinkSocket as RawSocketType, MessageInfo } from 'netlink/dist/raw.js'
 import { NetlinkDecodeError, NetlinkError, NetlinkOverrunError, NetlinkTimeoutError, type OperationContext } from './errors.js'
 import {
-  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI,
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP_INTR,
   NLM_F_REQUEST, NLMSG_HDRLEN, decodeDoneErrno, decodeErrorMessage, forEachMessage
 } from './message.js'
 import { readU16, readU32 } from './attributes.js'
@@ -167,12 +167,15 @@ export class NetlinkSocket {
 
   private receive (buf: Buffer, info: MessageInfo): void {
     if (info.port !== 0) return // only the kernel talks to us
+    let lastSeq = -1
+    let last: Pending | undefined
     try {
       forEachMessage(buf, (type, flags, seq, pid, start, end) => {
         const p = info.groups === 0 && pid === this.port ? this.pending.get(seq) : undefined
-        if (p !== undefined) p.visit(buf, type, flags, start, end)
-        else if (type !== NLMSG_NOOP) this.multicast?.(buf, type, flags, start, end)
+        if (p !== undefined) { last = p; lastSeq = seq; p.visit(buf, type, flags, start, end) } else if (type !== NLMSG_NOOP) this.multicast?.(buf, type, flags, start, end)
       })
+      // A dump still going: its timeout counts from the last datagram (once per datagram, not per message).
+      if (last !== undefined && this.pending.get(lastSeq) === last) last.timer?.refresh()
     } catch (err) {
       this.failAll(err as Error)
     }
@@ -343,8 +346,6 @@ export class NetlinkSocket {
             const v = decode(buf, type, start, end)
             if (v !== undefined) items.push(v)
           } catch (err) { failed = err as Error }
-          // Large dumps: the timeout counts from the last message.
-          if ((flags & NLM_F_MULTI) !== 0 && p.timer !== undefined) p.timer.refresh()
         }
       }
       this.send(request, p, [seq])
