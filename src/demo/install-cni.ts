@@ -82,6 +82,8 @@ export function installCni (options: InstallOptions): InstallReport {
 
   const files: FileList = new Map()
   for (const name of plugins) files.set(`${name}.cjs`, bundlePath(root, name))
+  // The loader that compiles a bundle with its V8 code cache (scripts/bundle/run.cjs).
+  files.set('run.cjs', join(root, BUILD_DIR, 'run.cjs'))
   for (const entry of readdirSync(join(root, BUILD_DIR, 'native'))) {
     if (entry.endsWith('.node')) files.set(`native/${entry}`, join(root, BUILD_DIR, 'native', entry))
   }
@@ -133,7 +135,7 @@ export function installCni (options: InstallOptions): InstallReport {
 
 /** The launcher script of one plugin. */
 export function launcher (name: string, version: string, installDir: string, nodePath: string): string {
-  const entry = `${RUNTIME_DIR}/${version}/${name}.cjs`
+  const entry = `${RUNTIME_DIR}/${version}/run.cjs`
   return [
     '#!/bin/sh',
     `${PLUGIN_MARKER}${name}`,
@@ -142,7 +144,7 @@ export function launcher (name: string, version: string, installDir: string, nod
     `[ -f "$here/${entry}" ] || here=${shellQuote(installDir)}`,
     // Start-up options meant for other node programs must not reach a plugin.
     'unset NODE_OPTIONS NODE_EXTRA_CA_CERTS',
-    `exec ${shellQuote(nodePath)} "$here/${entry}" "$@"`,
+    `exec ${shellQuote(nodePath)} "$here/${entry}" ${name} "$@"`,
     ''
   ].join('\n')
 }
@@ -152,7 +154,7 @@ export function listPlugins (root: string): string[] {
   const base = join(root, BUILD_DIR)
   if (!existsSync(base)) return []
   return readdirSync(base)
-    .filter(e => e.endsWith('.cjs'))
+    .filter(e => e.endsWith('.cjs') && e !== 'run.cjs')
     .map(e => e.slice(0, -'.cjs'.length))
     .sort()
 }

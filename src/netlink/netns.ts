@@ -5,10 +5,33 @@
 // so we switch, do synchronous work (create a socket, open a /proc/sys file),
 // and switch back before returning: no await may happen in between, and async
 // fs calls run on libuv's pool threads, in the wrong namespace.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, statfsSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, SystemCallError, mount, setns, umount2, unshare } from './libc.js'
 
 export const NETNS_RUN_DIR = '/var/run/netns'
+const NSFS_MAGIC = 0x6e736673
+const PROC_SUPER_MAGIC = 0x9fa0
+
+/** The namespace path does not exist. */
+export class NamespaceMissingError extends Error {
+  override name = 'NamespaceMissingError'
+  readonly code = 'ENOENT'
+  readonly path: string
+  constructor (path: string) {
+    super(`failed to Statfs ${JSON.stringify(path)}: no such file or directory`)
+    this.path = path
+  }
+}
+
+/** The path exists but is not a network namespace (not on nsfs or procfs). */
+export class NotANamespaceError extends Error {
+  override name = 'NotANamespaceError'
+  readonly path: string
+  constructor (path: string, magic: number) {
+    super(`unknown FS magic on ${JSON.stringify(path)}: ${magic.toString(16)}`)
+    this.path = path
+  }
+}
 
 let ownNamespaceFd: number | undefined
 /** An fd on the namespace this thread started in, to come back to. */
@@ -33,6 +56,23 @@ export class NetNamespace {
   static open (path: string): NetNamespace {
     const fd = openSync(path, fsc.O_RDONLY)
     return new NetNamespace(path, fd)
+  }
+
+  /**
+   * Opens a path only if it is a namespace file (nsfs, or procfs for
+   * /proc/PID/ns/net), telling a missing path (NamespaceMissingError) from a
+   * wrong one (NotANamespaceError) before any setns(2) is tried.
+   */
+  static openVerified (path: string): NetNamespace {
+    let magic: number
+    try {
+      magic = Number(statfsSync(path).type)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NamespaceMissingError(path)
+      throw new Error(`failed to Statfs ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err })
+    }
+    if (magic !== NSFS_MAGIC && magic !== PROC_SUPER_MAGIC) throw new NotANamespaceError(path, magic)
+    return NetNamespace.open(path)
   }
 
   /** Opens a named namespace as `ip netns` names them. */

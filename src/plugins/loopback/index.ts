@@ -1,0 +1,108 @@
+// The loopback plugin (containernetworking/plugins plugins/main/loopback):
+// brings `lo` up in the container's namespace. CNI_ARGS and CNI_IFNAME are
+// ignored, as upstream ignores them.
+//
+// Differences from upstream, on purpose: the result is converted properly to
+// the config's version (upstream labels a 1.x-shaped result with an older
+// version), and a missing or wrong CNI_NETNS on ADD/CHECK is error 4 naming
+// CNI_NETNS instead of a generic 999.
+import type { Plugin, PluginContext } from '../../cni/skel.js'
+import { CniError, ErrInvalidEnvironmentVariables } from '../../cni/errors.js'
+import type { Result } from '../../cni/result.js'
+import { NetNamespace, NamespaceMissingError, NotANamespaceError } from '../../netlink/netns.js'
+import { NetlinkSocket } from '../../netlink/socket.js'
+import { LinkService } from '../../netlink/route/links.js'
+import { AddressService } from '../../netlink/route/addresses.js'
+
+const LOOPBACK = 'lo'
+
+/** One socket inside CNI_NETNS for the whole command. */
+function openSandboxSocket (netns: string): NetlinkSocket {
+  let ns: NetNamespace
+  try {
+    ns = NetNamespace.openVerified(netns)
+  } catch (err) {
+    if (err instanceof NamespaceMissingError || err instanceof NotANamespaceError) {
+      throw new CniError(ErrInvalidEnvironmentVariables, `CNI_NETNS: ${err.message}`, netns)
+    }
+    throw err
+  }
+  try {
+    return NetlinkSocket.open({ namespace: ns })
+  } finally {
+    ns.close() // the socket keeps its namespace; the fd is no longer needed
+  }
+}
+
+async function add (ctx: PluginContext): Promise<Result> {
+  // A chained loopback passes the previous result on unchanged.
+  const prev = ctx.prevResult
+  const sock = openSandboxSocket(ctx.netns)
+  try {
+    const links = new LinkService(sock)
+    const addresses = new AddressService(sock)
+    await links.setUp(LOOPBACK)
+    const lo = await links.get(LOOPBACK)
+    const addrs = await addresses.list({ index: lo.index })
+    for (const a of addrs) {
+      if (!isLoopbackAddress(a.address)) throw new Error(`loopback interface found with non-loopback address ${JSON.stringify(a.address)}`)
+    }
+    if (prev !== undefined) return prev
+    const v4 = addrs.find(a => a.family === 2)
+    const v6 = addrs.find(a => a.family === 10)
+    const result: Result = {
+      cniVersion: '1.1.0', // built as 1.1; the skel converts it to the config's version
+      interfaces: [{ name: LOOPBACK, mac: '00:00:00:00:00:00', sandbox: ctx.netns }],
+      ips: []
+    }
+    for (const a of [v4, v6]) if (a !== undefined) result.ips!.push({ interface: 0, address: a.cidr })
+    return result
+  } finally {
+    sock.close()
+  }
+}
+
+async function del (ctx: PluginContext): Promise<void> {
+  if (ctx.netns === '') return
+  let ns: NetNamespace
+  try {
+    ns = NetNamespace.openVerified(ctx.netns)
+  } catch (err) {
+    if (err instanceof NamespaceMissingError) return // already gone: DEL succeeds
+    throw err
+  }
+  let sock: NetlinkSocket
+  try {
+    sock = NetlinkSocket.open({ namespace: ns })
+  } finally {
+    ns.close()
+  }
+  try {
+    await new LinkService(sock).setDown(LOOPBACK)
+  } finally {
+    sock.close()
+  }
+}
+
+async function check (ctx: PluginContext): Promise<void> {
+  const sock = openSandboxSocket(ctx.netns)
+  try {
+    const lo = await new LinkService(sock).get(LOOPBACK)
+    if (!lo.up) throw new Error('loopback interface is down')
+  } finally {
+    sock.close()
+  }
+}
+
+function isLoopbackAddress (ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1'
+}
+
+export const loopback: Plugin = {
+  name: 'loopback',
+  add,
+  del,
+  check,
+  gc: async () => {},
+  status: async () => {}
+}
