@@ -279,3 +279,14 @@ t.test('forwarding sysctls are only written when not already 1', async t => {
   t.ok(second.some(l => l.includes('O_RDONLY')), 'read when already 1')
   t.notOk(second.some(l => l.includes('O_WRONLY')), 'not rewritten when already 1')
 })
+
+t.test('a mistyped config is explained field by field by the built plugin', async t => {
+  const env = setupEnv(t)
+  const r = env.run('ADD', env.config({ mtu: 'big', hairpinMode: 'yes' }))
+  t.equal(r.code, 1)
+  t.equal(r.json?.code, 7)
+  t.equal(r.json?.msg, 'failed to load netconf')
+  t.match(r.json?.details, /mtu: expected number, got string "big"/)
+  t.match(r.json?.details, /hairpinMode: expected boolean, got string "yes"/)
+  t.same(links(env.node).map(l => l.ifname), ['lo'], 'nothing created')
+})

@@ -205,8 +205,9 @@ export async function add (ctx: PluginContext): Promise<Result> {
   let host: NamespaceHandles | undefined
   let container: NamespaceHandles | undefined
   try {
-    host = openHandles()
+    // The container's first: entering its namespace loads koffi, which the host socket's strict checking reuses.
     container = openHandles(sandbox)
+    host = openHandles(undefined, { strictCheck: true })
     const state: AddState = { ctx, conf, l3, sandbox, host, container, result: { cniVersion: '1.1.0' } }
     await runSteps(ADD_STEPS, state)
     return state.result

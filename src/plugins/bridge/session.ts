@@ -15,8 +15,18 @@ export interface NamespaceHandles {
   routes: RouteService
 }
 
-export function openHandles (namespace?: NetNamespace): NamespaceHandles {
-  const socket = namespace !== undefined ? NetlinkSocket.open({ namespace }) : NetlinkSocket.open()
+/**
+ * Opens the handles of a namespace (the caller's when absent). `strictCheck`
+ * makes the kernel honour the filters of dump requests (an address dump of
+ * one interface then walks that interface only, not every port of the
+ * bridge); it needs koffi for setsockopt, which entering a namespace loads
+ * anyway, so open the container's handles first.
+ */
+export function openHandles (namespace?: NetNamespace, options: { strictCheck?: boolean } = {}): NamespaceHandles {
+  const socket = NetlinkSocket.open({
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(options.strictCheck === true ? { strictCheck: true } : {})
+  })
   return { socket, links: new LinkService(socket), addresses: new AddressService(socket), routes: new RouteService(socket) }
 }
 
