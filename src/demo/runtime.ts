@@ -241,7 +241,8 @@ export class CniRuntime {
     for (const stale of this.cache.list(list.name)) {
       if (valid.has(`${stale.containerId}\0${stale.ifName}`)) continue
       try {
-        await this.del(list, { containerId: stale.containerId, ifName: stale.ifName, netns: '', args: stale.args, capabilityArgs: stale.capabilityArgs })
+        // libcni passes what it cached of the ADD, the netns path included.
+        await this.del(list, { containerId: stale.containerId, ifName: stale.ifName, netns: stale.netns, args: stale.args, capabilityArgs: stale.capabilityArgs })
       } catch (err) {
         errors.push(err as Error)
       }

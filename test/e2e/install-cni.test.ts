@@ -26,7 +26,7 @@ t.test('the launcher script', async t => {
   const text = launcher('host-local', '0.1.0-abc', '/opt/cni/bin', '/usr/bin/node')
   t.ok(text.startsWith('#!/bin/sh\n'))
   t.ok(Buffer.from(text).subarray(0, 256).toString().includes(`${PLUGIN_MARKER}host-local\n`), 'marker in the first 256 bytes')
-  t.match(text, /exec \/usr\/bin\/node "\$here\/\.tscni\/0\.1\.0-abc\/host-local\.cjs" "\$@"/)
+  t.match(text, /exec \/usr\/bin\/node "\$here\/\.tscni\/0\.1\.0-abc\/run\.cjs" host-local "\$@"/, 'node on the code-cache loader, plugin by name')
   t.match(text, /here=\/opt\/cni\/bin/, 'install-time fallback')
   t.match(launcher('x', 'v', '/dir with space', '/n'), /here='\/dir with space'/, 'paths are shell-quoted')
 })
@@ -46,6 +46,7 @@ t.test('install, copy elsewhere, delete the original, exec with env -i from /', 
     t.ok(existsSync(join(report.runtimeDir, `${name}.cjs`)), `${name} bundle copied`)
   }
   t.same(readdirSync(join(report.runtimeDir, 'native')).sort(), ['koffi.node', 'netlink.node'], 'both native addons copied')
+  t.ok(existsSync(join(report.runtimeDir, 'run.cjs')), 'the code-cache loader copied')
 
   const again = installCni({ dir: first })
   t.equal(again.version, report.version, 'same content, same version')

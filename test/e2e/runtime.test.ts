@@ -2,6 +2,7 @@
 // with recording plugins that log what they receive, then with our real
 // loopback + bridge + host-local chain in throwaway namespaces.
 import t, { type Test } from 'tap'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CniPluginError, CniRuntime, buildPluginConfig, parseConfigList, versionAtLeast, type NetworkConfigList } from '../../src/demo/runtime.js'
@@ -169,7 +170,7 @@ t.test('GC: stale cached attachments are DELeted, then every plugin gets GC with
   ])
   for (const c of calls.slice(0, 3)) {
     t.equal(c.env.CNI_CONTAINERID, 'stale')
-    t.equal(c.env.CNI_NETNS, '', 'the synthesised DEL has no netns')
+    t.equal(c.env.CNI_NETNS, '/b', 'the synthesised DEL has the cached netns path')
     t.equal(c.env.CNI_ARGS, 'K=V', 'and the args of the ADD')
   }
   for (const c of calls.slice(3)) {
@@ -299,9 +300,14 @@ t.test('GC through the runtime (cniVersion 1.1.0): a stale attachment is removed
   const list = realList(dataDir, '10.250.4.0/24', '1.1.0')
   await runtime.add(list, { containerId: 'gc-keep', netns: nsPath(pods[0] as string), ifName: 'eth0' })
   await runtime.add(list, { containerId: 'gc-stale', netns: nsPath(pods[1] as string), ifName: 'eth0' })
-  t.same(reservations(dataDir, 'e2enet'), ['10.250.4.2', '10.250.4.3'])
+  // A third whose namespace is already gone, as after a crash.
+  const gone = makeNamespace(t, 'gc3')
+  await runtime.add(list, { containerId: 'gc-gone', netns: nsPath(gone), ifName: 'eth0' })
+  spawnSync('ip', ['netns', 'del', gone])
+  t.same(reservations(dataDir, 'e2enet'), ['10.250.4.2', '10.250.4.3', '10.250.4.4'])
   await runtime.gc(list, [{ containerID: 'gc-keep', ifname: 'eth0' }])
-  t.same(reservations(dataDir, 'e2enet'), ['10.250.4.2'], 'only the valid attachment keeps its IP')
+  t.same(reservations(dataDir, 'e2enet'), ['10.250.4.2'], 'only the valid attachment keeps its IP (also the one without a namespace)')
+  t.same(runtime.cache.list('e2enet').map(e => e.containerId), ['gc-keep'], 'the cache holds only the valid attachment')
   t.same(links(pods[1] as string).map(l => l.ifname), ['lo'], 'the stale attachment\'s interface is gone')
   t.ok(links(pods[0] as string).some(l => l.ifname === 'eth0'), 'the valid one is untouched')
   await runtime.del(list, { containerId: 'gc-keep', netns: nsPath(pods[0] as string), ifName: 'eth0' })
