@@ -8,10 +8,9 @@ import type { PluginContext } from '../../cni/skel.js'
 import { delegateAdd, delegateDel } from '../../cni/invoke.js'
 import { parseCniArgs, argParsers } from '../../cni/args.js'
 import { convertResult, resultFamily, type Interface, type Result } from '../../cni/result.js'
-import type { NetNamespace } from '../../netlink/netns.js'
+import { NetNamespace } from '../../netlink/netns.js'
 import type { Link } from '../../netlink/route/links.js'
 import { checkAddOptions, loadBridgeConfig, type BridgeConfig } from './config.js'
-import { openSandbox } from './sandbox.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { attachHostPort, createVethPair, ensureBridge, setupGateways, waitPortUp } from './host.js'
 import { calcGateways, type GatewayPlan } from './gateways.js'
@@ -198,7 +197,7 @@ export async function add (ctx: PluginContext): Promise<Result> {
 
   let sandbox: NetNamespace
   try {
-    sandbox = openSandbox(ctx.netns)
+    sandbox = NetNamespace.openVerified(ctx.netns)
   } catch (err) {
     throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
   }

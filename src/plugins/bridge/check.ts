@@ -4,13 +4,13 @@
 import type { PluginContext } from '../../cni/skel.js'
 import { delegateCheck } from '../../cni/invoke.js'
 import type { Interface, Result } from '../../cni/result.js'
+import { NetNamespace } from '../../netlink/netns.js'
 import { IFF_PROMISC } from '../../netlink/route/link.js'
 import type { Link } from '../../netlink/route/links.js'
 import { RT_TABLE_MAIN } from '../../netlink/route/route.js'
 import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import { loadBridgeConfig, type BridgeConfig } from './config.js'
 import { envMac } from './add.js'
-import { openSandbox } from './sandbox.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { canonicalPrefix, formatAddress, isIPv4Text, parseAddress } from './ipnet.js'
 
@@ -100,7 +100,7 @@ export async function check (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config, envMac(ctx.cniArgs))
   let sandbox
   try {
-    sandbox = openSandbox(ctx.netns)
+    sandbox = NetNamespace.openVerified(ctx.netns)
   } catch (err) {
     throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
   }

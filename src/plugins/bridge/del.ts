@@ -7,8 +7,8 @@ import type { PluginContext } from '../../cni/skel.js'
 import { delegateDel } from '../../cni/invoke.js'
 import { fieldCI, isObject } from '../../cni/json.js'
 import { isErrno } from '../../netlink/errors.js'
+import { NamespaceMissingError, NetNamespace } from '../../netlink/netns.js'
 import { loadBridgeConfig } from './config.js'
-import { NetnsMissingError, openSandbox } from './sandbox.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 
 /**
@@ -36,10 +36,10 @@ export async function del (ctx: PluginContext): Promise<void> {
 
   let sandbox
   try {
-    sandbox = openSandbox(ctx.netns)
+    sandbox = NetNamespace.openVerified(ctx.netns)
   } catch (err) {
     // The namespace is gone, and the veth with it: only the reservation is left.
-    if (err instanceof NetnsMissingError) return await releaseIPAM()
+    if (err instanceof NamespaceMissingError) return await releaseIPAM()
     throw err
   }
   let container: NamespaceHandles | undefined
