@@ -81,11 +81,7 @@ t.test('interrupted with SIGTERM while probing: cleans up and exits 143', { skip
   t.same(leftovers(run.pid), { namespaces: [], tempDirs: [] }, 'nothing left')
 })
 
-t.test('without plugins the demo says how to build them', async t => {
-  if (!existsSync(MAIN)) {
-    t.skip(`${MAIN} missing: run npm run build first`)
-    return
-  }
+t.test('without plugins the demo says how to build them', { skip: existsSync(MAIN) ? undefined : `${MAIN} missing: run npm run build first` }, async t => {
   const r = spawnSync(process.execPath, [MAIN, '--plugin-dir', '/nonexistent-plugin-dir'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })
   t.equal(r.status, 1)
   t.match(r.stdout, /npm run build/)
