@@ -4,7 +4,7 @@
 // with the number of ports on the bridge.
 import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { NetlinkError, isErrno } from '../../netlink/errors.js'
+import { isErrno } from '../../netlink/errors.js'
 import type { NetNamespace } from '../../netlink/netns.js'
 import { IFF_PROMISC } from '../../netlink/route/link.js'
 import { KernelFeatureError, buildSetLinkRequest, buildSetBridgePortRequest, type Link } from '../../netlink/route/links.js'
@@ -313,9 +313,4 @@ export async function waitPortUp (host: NamespaceHandles, index: number): Promis
     if (link.operstate === 'up') return link
   }
   throw new Error(`bridge port in error state: ${link?.operstate ?? 'unknown'}`)
-}
-
-/** True for "no such device" from the kernel. */
-export function isNoDevice (err: unknown): boolean {
-  return err instanceof NetlinkError && (err.code === 'ENODEV' || err.code === 'ENOENT')
 }
