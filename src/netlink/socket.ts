@@ -65,6 +65,7 @@ export class NetlinkSocket {
   private multicast: MulticastHandler | undefined
   private overrun: ((err: NetlinkOverrunError) => void) | undefined
   private closed = false
+  private dumpQueue: Promise<void> = Promise.resolve()
 
   private constructor (raw: RawSocketType, options: NetlinkSocketOptions) {
     this.raw = raw
@@ -301,7 +302,14 @@ export class NetlinkSocket {
    * decoded reply until NLMSG_DONE. An interrupted dump (NLM_F_DUMP_INTR:
    * the table changed under it) is repeated, at most MAX_DUMP_RETRIES times.
    */
-  async dump<T>(request: Buffer, decode: ReplyDecoder<T>, operation: string): Promise<T[]> {
+  dump<T>(request: Buffer, decode: ReplyDecoder<T>, operation: string): Promise<T[]> {
+    // The kernel runs one dump per socket at a time (a second one gets EBUSY): queue them.
+    const run = this.dumpQueue.then(() => this.dumpWithRetries(request, decode, operation))
+    this.dumpQueue = run.then(() => undefined, () => undefined)
+    return run
+  }
+
+  private async dumpWithRetries<T>(request: Buffer, decode: ReplyDecoder<T>, operation: string): Promise<T[]> {
     for (let attempt = 0; ; attempt++) {
       const { items, interrupted } = await this.dumpOnce(Buffer.from(request), decode, operation)
       if (!interrupted) return items
