@@ -48,7 +48,14 @@ export async function buildPlugins (outDir = join(root, 'build')) {
       define: { 'import.meta.url': '__tscniModuleUrl' },
       banner: { js: `var __tscniModuleUrl=require('url').pathToFileURL(__filename).href;` },
       plugins: [nativeShim],
-      logLevel: 'warning'
+      logLevel: 'warning',
+      write: false
+    }).then((r) => {
+      // A lazily imported builtin (e.g. child_process for IPAM delegation)
+      // stays import() in CommonJS output; run.cjs compiles the bundle with
+      // vm.Script, which has no dynamic-import loader, so make it a require.
+      const text = r.outputFiles[0].text.replace(/import\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))')
+      writeFileSync(join(outDir, `${name}.cjs`), text)
     })
     built.push(name)
   }
