@@ -15,6 +15,8 @@ import { LinkService } from '../../netlink/route/links.js'
 import { AddressService } from '../../netlink/route/addresses.js'
 
 const LOOPBACK = 'lo'
+// The kernel gives lo index 1 in every namespace (LOOPBACK_IFINDEX): no lookup needed.
+const LOOPBACK_INDEX = 1
 
 /** One socket inside CNI_NETNS for the whole command. */
 function openSandboxSocket (netns: string): NetlinkSocket {
@@ -41,9 +43,9 @@ async function add (ctx: PluginContext): Promise<Result> {
   try {
     const links = new LinkService(sock)
     const addresses = new AddressService(sock)
-    await links.setUp(LOOPBACK)
-    const lo = await links.get(LOOPBACK)
-    const addrs = await addresses.list({ index: lo.index })
+    // Both requests go out at once; the kernel handles them in order, so the
+    // dump sees the addresses lo gets when it comes up.
+    const [, addrs] = await Promise.all([links.setUp(LOOPBACK_INDEX), addresses.list({ index: LOOPBACK_INDEX })])
     for (const a of addrs) {
       if (!isLoopbackAddress(a.address)) throw new Error(`loopback interface found with non-loopback address ${JSON.stringify(a.address)}`)
     }
@@ -78,7 +80,7 @@ async function del (ctx: PluginContext): Promise<void> {
     ns.close()
   }
   try {
-    await new LinkService(sock).setDown(LOOPBACK)
+    await new LinkService(sock).setDown(LOOPBACK_INDEX)
   } finally {
     sock.close()
   }
@@ -87,7 +89,7 @@ async function del (ctx: PluginContext): Promise<void> {
 async function check (ctx: PluginContext): Promise<void> {
   const sock = openSandboxSocket(ctx.netns)
   try {
-    const lo = await new LinkService(sock).get(LOOPBACK)
+    const lo = await new LinkService(sock).get(LOOPBACK_INDEX)
     if (!lo.up) throw new Error('loopback interface is down')
   } finally {
     sock.close()
