@@ -1,7 +1,7 @@
 // CNI results in the three shapes of the spec's history (0.1/0.2, 0.3/0.4,
 // 1.0/1.1): parsing with the config's version, conversion between any two
 // versions exactly as the Go library converts, and the byte layout Go prints.
-import { parseIP } from '../netlink/addr.js'
+import { formatIPv4, formatIPv6, parseIP } from '../netlink/addr.js'
 import { CURRENT_VERSION } from './version.js'
 import { fieldCI, goQuote, isObject, jsonTypeName, marshalIndent, type JSONObject } from './json.js'
 
@@ -337,26 +337,8 @@ function isV4Mapped (b: Uint8Array): boolean {
 }
 
 function formatGoIP (b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]!}.${b[1]!}.${b[2]!}.${b[3]!}`
-  if (isV4Mapped(b)) return `${b[12]!}.${b[13]!}.${b[14]!}.${b[15]!}`
-  const g: number[] = []
-  for (let i = 0; i < 8; i++) g.push((b[2 * i]! << 8) | b[2 * i + 1]!)
-  let bestStart = -1; let bestLen = 0
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue }
-    let j = i
-    while (j < 8 && g[j] === 0) j++
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i }
-    i = j
-  }
-  if (bestLen < 2) bestStart = -1
-  let s = ''
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) { s += '::'; i += bestLen - 1; continue }
-    if (s !== '' && !s.endsWith(':')) s += ':'
-    s += g[i]!.toString(16)
-  }
-  return s
+  if (b.length === 4) return formatIPv4(b, 0)
+  return isV4Mapped(b) ? formatIPv4(b, 12) : formatIPv6(b, 0)
 }
 
 /** "4" when the address (CIDR or bare, IPv4-mapped included) is IPv4, else "6" (Go's `IP.To4() != nil`). */

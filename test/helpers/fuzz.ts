@@ -94,3 +94,31 @@ export function fuzzInput (rnd: () => number, from: MutationSources): Buffer {
     ? Buffer.from(Array.from({ length: Math.floor(rnd() * 300) }, () => Math.floor(rnd() * 256)))
     : mutate(from.corpus[Math.floor(rnd() * from.corpus.length)]!, rnd, from)
 }
+
+/** What a decodeAll may throw: the typed decode error only. */
+export type Allowed = (err: unknown) => boolean
+
+/**
+ * Feeds `iterations` inputs to decodeAll; fails the test (with the seed and
+ * the input) on the first exception that `allowed` rejects.
+ */
+export function runFuzz (t: { comment: (m: string) => void, fail: (m: string) => void, ok: (v: boolean, m: string) => void },
+  options: { seed: number, iterations: number, sources: MutationSources, decodeAll: (b: Buffer) => void, allowed: Allowed }): void {
+  const rnd = prng(options.seed)
+  const started = Date.now()
+  let decoded = 0
+  let rejected = 0
+  for (let i = 0; i < options.iterations; i++) {
+    const input = fuzzInput(rnd, options.sources)
+    try {
+      options.decodeAll(input)
+      decoded++
+    } catch (err) {
+      if (options.allowed(err)) { rejected++; continue }
+      t.fail(`iteration ${i}, seed ${options.seed}: ${(err as Error).stack ?? String(err)}\ninput: ${input.toString('hex')}`)
+      return
+    }
+  }
+  t.comment(`${options.iterations} inputs in ${Date.now() - started} ms: ${decoded} decoded, ${rejected} rejected`)
+  t.ok(decoded > 1000 && rejected > 1000, 'the mutations produce both valid and invalid inputs')
+}

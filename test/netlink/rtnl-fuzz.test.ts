@@ -3,7 +3,7 @@
 // raise NetlinkDecodeError: no other exception, no hang. Reproduce a failure
 // with RTNL_FUZZ_SEED=<seed> npx tap test/netlink/rtnl-fuzz.test.ts
 import t from 'tap'
-import { fixtureCorpus, fuzzInput, fuzzSeed, prng } from '../helpers/fuzz.js'
+import { fixtureCorpus, fuzzSeed, runFuzz } from '../helpers/fuzz.js'
 import {
   NetlinkDecodeError, NetlinkWriter, forEachMessage, decodeErrorMessage, NLMSG_ERROR, NLA_F_NESTED,
   decodeLinkMessage, linkFromMessage, decodeAddressMessage, decodeAddress, decodeRouteMessage, decodeRoute,
@@ -64,23 +64,7 @@ function decodeAll (b: Buffer): void {
 t.test(`rtnetlink decoders raise only NetlinkDecodeError (seed ${seed})`, async t => {
   t.comment(`RTNL_FUZZ_SEED=${seed}`)
   t.ok(corpus.length > 100, `${corpus.length} corpus entries`)
-  const rnd = prng(seed)
-  const started = Date.now()
-  let decoded = 0
-  let rejected = 0
-  for (let i = 0; i < ITERATIONS; i++) {
-    const input = fuzzInput(rnd, sources)
-    try {
-      decodeAll(input)
-      decoded++
-    } catch (err) {
-      if (allowed(err)) { rejected++; continue }
-      t.fail(`iteration ${i}, seed ${seed}: ${(err as Error).stack ?? String(err)}\ninput: ${input.toString('hex')}`)
-      return
-    }
-  }
-  t.comment(`${ITERATIONS} inputs in ${Date.now() - started} ms: ${decoded} decoded whole, ${rejected} rejected at the framing`)
-  t.ok(decoded > 1000 && rejected > 1000, 'the mutations produce both valid and invalid inputs')
+  runFuzz(t, { seed, iterations: ITERATIONS, sources, decodeAll, allowed })
 })
 
 t.test('deep nesting decodes without exhausting the stack', async t => {
