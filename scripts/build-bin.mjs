@@ -6,7 +6,7 @@
 // Start-up is the largest cost of a plugin run, so the bundle avoids module
 // resolution, the packages' addon probing and zod on the happy path.
 import { build } from 'esbuild'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
@@ -28,10 +28,13 @@ export async function buildPlugins (outDir = join(root, 'build')) {
   mkdirSync(join(outDir, 'native'), { recursive: true })
   // Caches of an older bundle would be rejected anyway; drop them.
   for (const f of readdirSync(outDir)) if (f.endsWith('.cache')) rmSync(join(outDir, f))
-  copyFileSync(require.resolve('netlink/prebuilds/linux-x64/node.napi.node'), join(outDir, 'native', 'netlink.node'))
+  // Copy, then rename into place: a plugin running meanwhile keeps its mapped
+  // addon (overwriting a mapped .node in place can crash it with SIGBUS).
+  const install = (from, to) => { copyFileSync(from, `${to}.tmp`); renameSync(`${to}.tmp`, to) }
+  install(require.resolve('netlink/prebuilds/linux-x64/node.napi.node'), join(outDir, 'native', 'netlink.node'))
   const koffiPkg = dirname(require.resolve('@koromix/koffi-linux-x64/package.json'))
-  copyFileSync(join(koffiPkg, 'linux_x64', 'koffi.node'), join(outDir, 'native', 'koffi.node'))
-  copyFileSync(join(root, 'scripts/bundle/run.cjs'), join(outDir, 'run.cjs'))
+  install(join(koffiPkg, 'linux_x64', 'koffi.node'), join(outDir, 'native', 'koffi.node'))
+  install(join(root, 'scripts/bundle/run.cjs'), join(outDir, 'run.cjs'))
   const built = []
   for (const name of PLUGINS) {
     const entry = join(root, 'src', 'plugins', name, 'main.ts')
@@ -55,7 +58,8 @@ export async function buildPlugins (outDir = join(root, 'build')) {
       // stays import() in CommonJS output; run.cjs compiles the bundle with
       // vm.Script, which has no dynamic-import loader, so make it a require.
       const text = r.outputFiles[0].text.replace(/import\("(node:[a-z_/]+)"\)/g, 'Promise.resolve(require("$1"))')
-      writeFileSync(join(outDir, `${name}.cjs`), text)
+      writeFileSync(join(outDir, `${name}.cjs.tmp`), text)
+      renameSync(join(outDir, `${name}.cjs.tmp`), join(outDir, `${name}.cjs`))
     })
     built.push(name)
   }

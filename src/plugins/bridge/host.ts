@@ -2,7 +2,7 @@
 // port, the gateway addresses and forwarding. Every lookup is by name or
 // index (never a dump of all links), so the cost of an ADD does not grow
 // with the number of ports on the bridge.
-import { randomBytes } from 'node:crypto'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { isErrno } from '../../netlink/errors.js'
 import type { NetNamespace } from '../../netlink/netns.js'
@@ -84,9 +84,15 @@ export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig):
   return br
 }
 
-/** `veth` + 8 random lowercase hex digits, as upstream's RandomVethName. */
+/**
+ * `veth` + 8 random lowercase hex digits, as upstream's RandomVethName. The
+ * bytes come from /dev/urandom: loading node:crypto would cost every ADD ~4 ms.
+ */
 export function randomVethName (): string {
-  return 'veth' + randomBytes(4).toString('hex')
+  const b = Buffer.alloc(4)
+  const fd = openSync('/dev/urandom', 'r')
+  try { readSync(fd, b, 0, 4, null) } finally { closeSync(fd) }
+  return 'veth' + b.toString('hex')
 }
 
 const VETH_NAME_TRIES = 10
