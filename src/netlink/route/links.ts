@@ -24,10 +24,8 @@ import type { VxlanData } from './kinds/vxlan.js'
 export type LinkRef = string | number
 
 /** Bridge settings (IFLA_BR_*), friendly. Times in centiseconds, as the kernel keeps them. */
-export interface BridgeInfo {
-  vlanFiltering: boolean
-  /** 0 off, 1 kernel STP, 2 user-space STP */
-  stpState: number
+/** Bridge settings shared by what we read (BridgeInfo) and what we create (BridgeSpec). */
+export interface BridgeSettings {
   forwardDelay?: number
   helloTime?: number
   maxAge?: number
@@ -38,6 +36,12 @@ export interface BridgeInfo {
   defaultPvid?: number
   mcastSnooping?: boolean
   groupFwdMask?: number
+}
+
+export interface BridgeInfo extends BridgeSettings {
+  vlanFiltering: boolean
+  /** 0 off, 1 kernel STP, 2 user-space STP */
+  stpState: number
   /** "8000.aa:bb:cc:dd:ee:ff" */
   bridgeId?: string
 }
@@ -134,7 +138,7 @@ export interface LinkRequestSpec extends Omit<LinkSpec, 'parent' | 'master' | 'n
   netNsFd?: number
 }
 
-export interface BridgeSpec {
+export interface BridgeSpec extends BridgeSettings {
   name: string
   mtu?: number
   mac?: string
@@ -144,15 +148,6 @@ export interface BridgeSpec {
   vlanFiltering?: boolean
   /** STP on (kernel STP) or off. */
   stp?: boolean
-  forwardDelay?: number
-  helloTime?: number
-  maxAge?: number
-  ageingTime?: number
-  priority?: number
-  vlanProtocol?: number
-  defaultPvid?: number
-  mcastSnooping?: boolean
-  groupFwdMask?: number
 }
 
 export interface VethSpec {
