@@ -2,8 +2,8 @@
 // step may register an undo; when a later step fails, the undos of the steps
 // already done run in reverse, so a failed ADD leaves no veth and no IP
 // reservation behind (the bridge, shared by every container, is never
-// removed). Features of a later release (ipMasq, macspoofchk through
-// nf_tables) plug in as steps at the marked places.
+// removed). macspoofchk and ipMasq are nf_tables steps whose undo removes
+// their rules.
 import type { PluginContext } from '../../cni/skel.js'
 import { delegateAdd, delegateDel } from '../../cni/invoke.js'
 import { parseCniArgs, argParsers } from '../../cni/args.js'
@@ -15,6 +15,9 @@ import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { attachHostPort, createVethPair, ensureBridge, setupGateways, waitPortUp } from './host.js'
 import { calcGateways, type GatewayPlan } from './gateways.js'
 import { configureContainer } from './container.js'
+import { NftService } from '../../netlink/nftables/service.js'
+import { setupSpoofCheck, spoofCheckNames, teardownSpoofCheck } from './spoofcheck.js'
+import { setupMasquerade, teardownMasquerade, type MasqInstance } from './masquerade.js'
 
 /** Everything the steps share during one ADD. */
 export interface AddState {
@@ -34,6 +37,18 @@ export interface AddState {
   vlanLink?: Link
   result: Result
   plan?: GatewayPlan
+  /** The host namespace's nf_tables socket, opened by the first step that needs it. */
+  nft?: NftService
+}
+
+/** The nf_tables service of the host namespace, opened on first use (closed by add()). */
+function nftOf (s: AddState): NftService {
+  s.nft ??= NftService.open()
+  return s.nft
+}
+
+function masqInstance (s: AddState): MasqInstance {
+  return { network: s.ctx.name, ifname: s.ctx.ifname, containerID: s.ctx.containerId }
 }
 
 export interface AddStep {
@@ -79,7 +94,19 @@ export const ADD_STEPS: readonly AddStep[] = [
     name: 'host port',
     run: async s => { await attachHostPort(s.host, s.bridge!, s.hostVeth!, s.conf) }
   },
-  // macspoofchk (nf_tables bridge rules; undo removes them) goes here.
+  {
+    name: 'macspoofchk',
+    when: s => s.conf.macspoofchk,
+    run: async s => {
+      const names = spoofCheckNames(s.ctx.containerId, s.ctx.ifname)
+      try {
+        await setupSpoofCheck(nftOf(s), names, s.hostVeth!.name, s.containerLink!.mac!)
+      } catch (err) {
+        throw new Error(`failed to setup spoof-check: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    undo: async s => { await teardownSpoofCheck(nftOf(s), spoofCheckNames(s.ctx.containerId, s.ctx.ifname)) }
+  },
   {
     name: 'ipam',
     when: s => s.l3,
@@ -127,7 +154,18 @@ export const ADD_STEPS: readonly AddStep[] = [
       if (vlanLink !== undefined) s.vlanLink = vlanLink
     }
   },
-  // ipMasq (nf_tables masquerade of the result's IPs; undo removes the rules) goes here.
+  {
+    name: 'ipMasq',
+    when: s => s.l3 && s.conf.ipMasq,
+    run: async s => {
+      try {
+        await setupMasquerade(nftOf(s), s.result.ips!.map(ip => ip.address), masqInstance(s))
+      } catch (err) {
+        throw new Error(`failed to setup IP masquerade: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    undo: async s => { await teardownMasquerade(nftOf(s), masqInstance(s)) }
+  },
   {
     name: 'port state',
     run: async s => {
@@ -203,14 +241,16 @@ export async function add (ctx: PluginContext): Promise<Result> {
   }
   let host: NamespaceHandles | undefined
   let container: NamespaceHandles | undefined
+  let state: AddState | undefined
   try {
     // The container's first: entering its namespace loads koffi, which the host socket's strict checking reuses.
     container = openHandles(sandbox)
     host = openHandles(undefined, { strictCheck: true })
-    const state: AddState = { ctx, conf, l3, sandbox, host, container, result: { cniVersion: '1.1.0' } }
+    state = { ctx, conf, l3, sandbox, host, container, result: { cniVersion: '1.1.0' } }
     await runSteps(ADD_STEPS, state)
     return state.result
   } finally {
+    state?.nft?.close()
     closeHandles(container, host)
     sandbox.close()
   }

@@ -6,7 +6,7 @@
 // Start-up: a valid config is checked here by hand, without zod. Only when a
 // field has the wrong type is the zod schema (schema.ts) loaded, through the
 // CNI layer's validateWithSchema, to name every bad field in the error.
-import { CniError, ErrInvalidNetworkConfig, ErrUnsupportedField } from '../../cni/errors.js'
+import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
 import { isObject, type JSONObject } from '../../cni/json.js'
 import { validateWithSchema } from '../../cni/config.js'
 import { validateInterfaceName } from '../../cni/env.js'
@@ -46,12 +46,6 @@ export interface BridgeConfig {
   /** Container MAC: runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC. */
   mac?: string
 }
-
-/** Options another release implements (through nf_tables); refused on ADD until then. */
-export const NOT_IMPLEMENTED: ReadonlyArray<{ key: 'ipMasq' | 'macspoofchk', why: string }> = [
-  { key: 'ipMasq', why: 'masquerading of the container addresses needs the nf_tables rules a later release adds' },
-  { key: 'macspoofchk', why: 'the MAC spoof check needs the nf_tables bridge rules a later release adds' }
-]
 
 /** Thrown by the fast check when a field has the wrong type: the schema then explains. */
 class WrongType extends Error {}
@@ -216,18 +210,25 @@ function checkSemantics (c: BridgeConfig): void {
 
 /**
  * Checks the options that only matter for ADD: IPAM with
- * disableContainerInterface, hairpin with promiscuous mode, and the options
- * this release does not implement yet (code 2, naming the key and value).
+ * disableContainerInterface, hairpin with promiscuous mode, the masquerade
+ * backend.
  */
 export function checkAddOptions (c: BridgeConfig): void {
-  for (const f of NOT_IMPLEMENTED) {
-    if (c[f.key]) {
-      throw new CniError(ErrUnsupportedField, `${f.key}: true is not implemented yet`,
-        `${f.why}; remove "${f.key}" or set it to false`)
-    }
-  }
+  if (c.ipMasq) checkMasqBackend(c.ipMasqBackend)
   if (c.ipamType !== '' && c.disableContainerInterface) throw invalid('cannot use IPAM when DisableContainerInterface flag is set')
   if (c.hairpinMode && c.promiscMode) throw invalid('cannot set hairpin mode and promiscuous mode at the same time')
+}
+
+/**
+ * ipMasqBackend: upstream knows "iptables" and "nftables" (and picks one when
+ * absent). Ours always writes nf_tables rules through netlink, in upstream's
+ * nftables layout; "iptables" is accepted so that configs keep working, and
+ * the rules it gets are the nftables ones (README).
+ */
+export function checkMasqBackend (backend: string | undefined): void {
+  if (backend === undefined || backend === 'nftables' || backend === 'iptables') return
+  throw new CniError(ErrInvalidNetworkConfig, `unknown ipmasq backend ${JSON.stringify(backend)}`,
+    'ipMasqBackend must be "nftables" or "iptables" (both get nf_tables rules here), or absent')
 }
 
 /**

@@ -1,45 +1,62 @@
 // DEL (upstream's cmdDel): delete the container interface, which removes
-// the whole veth pair, then release the IPAM reservation. Best effort and
-// idempotent: no CNI_NETNS, a namespace that is gone or an interface that is
-// gone still release the IPAM reservation and succeed. The bridge, its
-// gateway address and the forwarding sysctls are never touched.
+// the whole veth pair, then release the IPAM reservation, then remove the
+// attachment's macspoofchk and ipMasq rules. Idempotent: no CNI_NETNS, a
+// namespace that is gone or an interface that is gone still release the
+// reservation and the rules, and succeed. The bridge, its gateway address
+// and the forwarding sysctls are never touched.
 import type { PluginContext } from '../../cni/skel.js'
 import { delegateDel } from '../../cni/invoke.js'
 import { fieldCI, isObject } from '../../cni/json.js'
 import { isErrno } from '../../netlink/errors.js'
 import { NamespaceMissingError, NetNamespace } from '../../netlink/netns.js'
+import { NftService } from '../../netlink/nftables/service.js'
 import { loadBridgeConfig } from './config.js'
+import { teardownSpoofCheck, spoofCheckNames } from './spoofcheck.js'
+import { teardownMasquerade } from './masquerade.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 
+/** What DEL needs from the config. */
+interface DelOptions { ipamType: string, ipMasq: boolean, macspoofchk: boolean }
+
 /**
- * The IPAM type of the config. A config that fails our checks (a bad VLAN id,
- * a mistyped option) still gets its DEL, so that a reservation made by an
- * ADD that failed is not leaked; only the IPAM type is needed for that.
+ * The options DEL acts on. A config that fails our checks (a bad VLAN id,
+ * a mistyped option) still gets its DEL, so that what an ADD that failed
+ * left is not leaked: the IPAM type and the two nf_tables switches are
+ * read from it as they are.
  */
-async function ipamTypeOf (ctx: PluginContext): Promise<string> {
+async function delOptions (ctx: PluginContext): Promise<DelOptions> {
   try {
-    return (await loadBridgeConfig(ctx.config)).ipamType
+    const c = await loadBridgeConfig(ctx.config)
+    return { ipamType: c.ipamType, ipMasq: c.ipMasq, macspoofchk: c.macspoofchk }
   } catch (err) {
     ctx.log.warn(`DEL goes on despite an invalid config: ${(err as Error).message}`)
     const ipam = fieldCI(ctx.config, 'ipam')
     const type = isObject(ipam) ? fieldCI(ipam, 'type') : undefined
-    return typeof type === 'string' ? type : ''
+    return {
+      ipamType: typeof type === 'string' ? type : '',
+      ipMasq: fieldCI(ctx.config, 'ipMasq') === true,
+      macspoofchk: fieldCI(ctx.config, 'macspoofchk') === true
+    }
   }
 }
 
 export async function del (ctx: PluginContext): Promise<void> {
-  const ipamType = await ipamTypeOf(ctx)
-  const releaseIPAM = async (): Promise<void> => {
-    if (ipamType !== '') await delegateDel(ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
-  }
-  if (ctx.netns === '') return await releaseIPAM()
+  const opts = await delOptions(ctx)
+  await deleteContainerInterface(ctx)
+  // The interface first, then IPAM (upstream's order), then the rules.
+  if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+  if (opts.macspoofchk || (opts.ipMasq && opts.ipamType !== '')) await deleteRules(ctx, opts)
+}
 
+/** Deletes CNI_IFNAME in CNI_NETNS (the kernel removes the host end); fine when either is gone. */
+async function deleteContainerInterface (ctx: PluginContext): Promise<void> {
+  if (ctx.netns === '') return
   let sandbox
   try {
     sandbox = NetNamespace.openVerified(ctx.netns)
   } catch (err) {
-    // The namespace is gone, and the veth with it: only the reservation is left.
-    if (err instanceof NamespaceMissingError) return await releaseIPAM()
+    // The namespace is gone, and the veth with it.
+    if (err instanceof NamespaceMissingError) return
     throw err
   }
   let container: NamespaceHandles | undefined
@@ -54,8 +71,31 @@ export async function del (ctx: PluginContext): Promise<void> {
     closeHandles(container)
     sandbox.close()
   }
-  // The interface first, then IPAM (upstream's order).
-  await releaseIPAM()
-  // macspoofchk and ipMasq teardown (from prevResult's IPs, so that they work
-  // without the namespace too) go here when those options are implemented.
+}
+
+/**
+ * The spoof check and masquerade rules of this attachment, found by their
+ * names and comments, not by the container's addresses: they go also when
+ * the namespace is gone (upstream leaks the masquerade rules then, #810).
+ */
+async function deleteRules (ctx: PluginContext, opts: DelOptions): Promise<void> {
+  const nft = NftService.open()
+  try {
+    if (opts.macspoofchk) {
+      try {
+        await teardownSpoofCheck(nft, spoofCheckNames(ctx.containerId, ctx.ifname))
+      } catch (err) {
+        throw new Error(`failed to teardown spoof-check: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    if (opts.ipMasq && opts.ipamType !== '') {
+      try {
+        await teardownMasquerade(nft, { network: ctx.name, ifname: ctx.ifname, containerID: ctx.containerId })
+      } catch (err) {
+        throw new Error(`failed to teardown IP masquerade: ${(err as Error).message}`, { cause: err })
+      }
+    }
+  } finally {
+    nft.close()
+  }
 }

@@ -3,27 +3,38 @@
 // Each command lives in its own module and reads like upstream's.
 import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { delegateGC, delegateStatus } from '../../cni/invoke.js'
-import { CniError, ErrPluginNotAvailable } from '../../cni/errors.js'
-import { NOT_IMPLEMENTED, loadBridgeConfig } from './config.js'
+import { NftService } from '../../netlink/nftables/service.js'
+import { loadBridgeConfig } from './config.js'
+import { readGCAttachments } from '../../cni/gc.js'
+import { gcMasquerade } from './masquerade.js'
 import { add } from './add.js'
 import { del } from './del.js'
 import { check } from './check.js'
 
-/** GC: forwarded to the IPAM plugin (which frees the reservations of stale attachments). Masquerade GC comes with ipMasq. */
+/**
+ * GC: with ipMasq, deletes the network's masquerade rules of attachments not
+ * in `cni.dev/valid-attachments` (upstream has no bridge GC yet); then
+ * forwarded to the IPAM plugin, which frees their reservations. Without the
+ * list, nothing is known to be stale and no rule is touched.
+ */
 async function gc (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config)
+  const valid = readGCAttachments(ctx.config)
+  if (conf.ipMasq && valid !== undefined) {
+    const nft = NftService.open()
+    try {
+      const n = await gcMasquerade(nft, ctx.name, valid)
+      if (n > 0) ctx.log.info(`GC removed ${n} masquerade rule(s) of network ${JSON.stringify(ctx.name)}`)
+    } finally {
+      nft.close()
+    }
+  }
   if (conf.ipamType !== '') await delegateGC(conf.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
 }
 
-/**
- * STATUS: ready unless the IPAM plugin says otherwise. A config asking for an
- * option this release refuses cannot serve any ADD: that is reported as 50.
- */
+/** STATUS: ready unless the IPAM plugin says otherwise (upstream). */
 async function status (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config)
-  for (const f of NOT_IMPLEMENTED) {
-    if (conf[f.key]) throw new CniError(ErrPluginNotAvailable, `${f.key}: true is not implemented yet`, f.why)
-  }
   if (conf.ipamType !== '') await delegateStatus(conf.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
 }
 

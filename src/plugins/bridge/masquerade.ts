@@ -1,0 +1,148 @@
+// ipMasq through nf_tables netlink, in upstream's nftables layout
+// (containernetworking/plugins pkg/ip/ipmasq_nftables_linux.go, v1.6.1+) so
+// an operator sees the same ruleset from either plugin:
+//
+//   table inet cni_plugins_masquerade {
+//     chain masq_checks { ip saddr == IP ip daddr != SUBNET masquerade comment "…" … }
+//     chain postrouting { type nat hook postrouting priority srcnat;
+//       ip daddr 224.0.0.0/4 return; ip6 daddr ff00::/8 return; goto masq_checks }
+//   }
+//
+// Every container rule carries a comment that starts with a hash of the
+// network and a hash of ifname+containerID, so DEL and GC find a container's
+// rules by comment alone: no addresses needed, which is why our DEL works
+// after the namespace is gone (upstream's leaks there, #810).
+import { isErrno } from '../../netlink/errors.js'
+import { retryOnVanishedRule } from './nft-retry.js'
+import {
+  NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NftRuleBuilder, encodeNftUserdata, nftCommentItem,
+  type NftRule, type NftService
+} from '../../netlink/nftables/index.js'
+
+export const MASQ_TABLE = 'cni_plugins_masquerade'
+export const MASQ_CHAIN = 'masq_checks'
+export const MASQ_POSTROUTING = 'postrouting'
+const FAMILY = 'inet'
+/** knftables.CommentLengthMax (nft's NFT_USERDATA_MAXLEN for comments). */
+const COMMENT_MAX = 128
+// The table and chain comments knftables writes for upstream.
+const TABLE_COMMENT = 'Masquerading for plugins from github.com/containernetworking/plugins'
+const CHAIN_COMMENT = 'Masquerade traffic from certain IPs to any (non-multicast) IP outside their subnet'
+
+export interface MasqInstance {
+  network: string
+  ifname: string
+  containerID: string
+}
+
+type Hash16 = (s: string) => string
+let hash16: Hash16 | undefined
+
+/**
+ * utils.MustFormatHashWithPrefix(16, "", s): the first 16 hex digits of
+ * SHA-512. node:crypto is loaded on first use, so that a bridge without
+ * ipMasq does not pay for it at start-up.
+ */
+async function hasher (): Promise<Hash16> {
+  if (hash16 === undefined) {
+    const { createHash } = await import('node:crypto')
+    hash16 = s => createHash('sha512').update(s).digest('hex').slice(0, 16)
+  }
+  return hash16
+}
+
+export async function networkHash (network: string): Promise<string> { return (await hasher())(network) }
+
+export async function instanceHash (i: MasqInstance): Promise<string> {
+  const h = await hasher()
+  return `${h(i.network)}-${h(`${i.ifname}:${i.containerID}`)}`
+}
+
+/** `<hash>, net: <net>, if: <ifname>, id: <id>` without `"`, cut at 128 bytes, as upstream. */
+export async function masqComment (i: MasqInstance): Promise<string> {
+  const clean = (s: string): string => s.replaceAll('"', '')
+  const text = `${await instanceHash(i)}, net: ${clean(i.network)}, if: ${clean(i.ifname)}, id: ${clean(i.containerID)}`
+  // Go slices bytes; so do we (a multi-byte character cut in two is dropped whole).
+  const bytes = Buffer.from(text, 'utf8')
+  return bytes.length <= COMMENT_MAX ? text : bytes.subarray(0, COMMENT_MAX).toString('utf8').replace(/\uFFFD$/, '')
+}
+
+/** The rules of masq_checks whose comment starts with prefix; none when the table or chain is missing. */
+export async function findMasqRules (nft: NftService, prefix: string): Promise<NftRule[]> {
+  let rules: NftRule[]
+  try {
+    rules = await nft.listRules(FAMILY, MASQ_TABLE, MASQ_CHAIN)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return []
+    throw err
+  }
+  return rules.filter(r => r.comment?.startsWith(prefix) === true)
+}
+
+/**
+ * Masquerades traffic from each address (CIDR text, "10.1.0.2/24") to
+ * anything outside its subnet. One batch: the table and chains (created when
+ * missing), the postrouting rules (flushed and rewritten, as upstream), the
+ * instance's stale rules deleted and one rule per address added — the kernel
+ * applies all of it or none.
+ */
+export async function setupMasquerade (nft: NftService, addresses: readonly string[], instance: MasqInstance): Promise<void> {
+  const comment = await masqComment(instance)
+  const hash = await instanceHash(instance)
+  const ruleExpressions = addresses.map(a => masqExpressions(a))
+  await retryOnVanishedRule(async () => {
+    const stale = await findMasqRules(nft, hash)
+    const b = nft.batch()
+      .addTable({ family: FAMILY, name: MASQ_TABLE, userdata: encodeNftUserdata([nftCommentItem(TABLE_COMMENT)]) })
+      .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_CHAIN, userdata: encodeNftUserdata([nftCommentItem(CHAIN_COMMENT)]) })
+      // After masq_checks: it jumps there.
+      .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_POSTROUTING, type: 'nat', hook: { hooknum: NF_INET_POST_ROUTING, priority: NF_IP_PRI_NAT_SRC } })
+      .flushChain(FAMILY, MASQ_TABLE, MASQ_POSTROUTING)
+      .addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions: new NftRuleBuilder(FAMILY).ipDaddr('224.0.0.0/4').return().build() })
+      .addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions: new NftRuleBuilder(FAMILY).ip6Daddr('ff00::/8').return().build() })
+      .addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions: new NftRuleBuilder(FAMILY).goto(MASQ_CHAIN).build() })
+    for (const r of stale) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
+    for (const expressions of ruleExpressions) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_CHAIN, expressions, comment })
+    await b.commit()
+  })
+}
+
+/** `ip saddr == IP ip daddr != SUBNET masquerade` (ip6 for IPv6) for "IP/len". */
+function masqExpressions (cidr: string): NftRule['expressions'] {
+  const slash = cidr.indexOf('/')
+  if (slash < 0) throw new TypeError(`ipMasq: ${JSON.stringify(cidr)} has no prefix length`)
+  const ip = cidr.slice(0, slash)
+  // The subnet as the address with its prefix: the builder compares only the
+  // prefix bits, so the host bits do not matter.
+  const subnet = cidr
+  const b = new NftRuleBuilder(FAMILY)
+  return (ip.includes(':') ? b.ip6Saddr(ip).ip6Daddr(subnet, 'neq') : b.ipSaddr(ip).ipDaddr(subnet, 'neq')).masquerade().build()
+}
+
+/**
+ * Deletes the instance's rules (by comment). Returns how many were deleted;
+ * 0 when there were none or the table is missing.
+ */
+export async function teardownMasquerade (nft: NftService, instance: MasqInstance): Promise<number> {
+  return await deleteMatching(nft, await instanceHash(instance), () => true)
+}
+
+/**
+ * GC: deletes the network's rules whose comment is not that of a valid
+ * attachment (upstream's GCIPMasqForNetwork). Returns how many were deleted.
+ */
+export async function gcMasquerade (nft: NftService, network: string, valid: ReadonlyArray<{ containerID: string, ifname: string }>): Promise<number> {
+  const keep = new Set(await Promise.all(valid.map(async a => await masqComment({ network, ifname: a.ifname, containerID: a.containerID }))))
+  return await deleteMatching(nft, await networkHash(network), r => !keep.has(r.comment ?? ''))
+}
+
+async function deleteMatching (nft: NftService, prefix: string, select: (r: NftRule) => boolean): Promise<number> {
+  return await retryOnVanishedRule(async () => {
+    const rules = (await findMasqRules(nft, prefix)).filter(select)
+    if (rules.length === 0) return 0
+    const b = nft.batch()
+    for (const r of rules) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
+    await b.commit()
+    return rules.length
+  })
+}
