@@ -23,6 +23,8 @@ export interface ProbeResult {
   answeredBy?: string
   /** The client's source address as the connection used it. */
   localAddress?: string
+  /** The client's address as the listener saw it (after any NAT on the way). */
+  seenFrom?: string
   durationMs: number
   error?: string
 }
@@ -53,7 +55,8 @@ function listen (msg) {
     sock.on('data', (d) => {
       got += d.toString('latin1')
       const nl = got.indexOf('\\n')
-      if (nl >= 0) sock.end(workerData.label + ' ' + got.slice(0, nl) + '\\n')
+      // label, token, and the client's address as seen here, tab-separated.
+      if (nl >= 0) sock.end(workerData.label + '\\t' + got.slice(0, nl) + '\\t' + sock.remoteAddress + '\\n')
     })
   })
   server.on('error', (err) => reply({ id: msg.id, ok: false, error: String(err && err.message) }))
@@ -83,11 +86,9 @@ function connect (msg) {
   sock.on('error', (err) => finish(false, { error: (err.code ? err.code + ': ' : '') + err.message, localAddress }))
   sock.on('close', () => {
     const line = got.trim()
-    const space = line.lastIndexOf(' ')
-    const label = space > 0 ? line.slice(0, space) : undefined
-    const token = space > 0 ? line.slice(space + 1) : line
+    const [label, token, seenFrom] = line.split('\\t')
     if (token !== msg.token) finish(false, { error: 'wrong or no answer: ' + JSON.stringify(line.slice(0, 100)), localAddress, answeredBy: label })
-    else finish(true, { answeredBy: label, localAddress })
+    else finish(true, { answeredBy: label, localAddress, seenFrom })
   })
 }
 
@@ -179,6 +180,7 @@ export class NamespaceAgent {
       ok: r.ok,
       answeredBy: r.answeredBy as string | undefined,
       localAddress: r.localAddress as string | undefined,
+      seenFrom: r.seenFrom as string | undefined,
       durationMs: (r.durationMs as number | undefined) ?? 0,
       error: r.error
     }

@@ -219,14 +219,12 @@ t.test('vlan options: a clear error on this kernel, nothing left behind', async 
   t.equal(r3.json?.msg, 'invalid VLAN ID 5000 (must be between 0 and 4094)')
 })
 
-t.test('ipMasq and macspoofchk are refused before anything is created', async t => {
+t.test('an unknown ipMasqBackend is refused before anything is created', async t => {
   const env = setupEnv(t)
-  for (const key of ['ipMasq', 'macspoofchk']) {
-    const r = env.run('ADD', env.config({ [key]: true }))
-    t.equal(r.code, 1)
-    t.equal(r.json?.code, 2, 'ErrUnsupportedField')
-    t.equal(r.json?.msg, `${key}: true is not implemented yet`)
-  }
+  const r = env.run('ADD', env.config({ ipMasq: true, ipMasqBackend: 'pf' }))
+  t.equal(r.code, 1)
+  t.equal(r.json?.code, 7)
+  t.equal(r.json?.msg, 'unknown ipmasq backend "pf"')
   t.same(links(env.node).map(l => l.ifname), ['lo'], 'nothing created')
   t.same(ipFiles(env.dataDir, 'tnet'), [])
 })

@@ -121,11 +121,17 @@ t.test('bridge name and MTU are checked before the kernel sees them', async t =>
   await rejects(t, loadBridgeConfig({ ...base, mtu: -1 }), 7, /invalid MTU -1/)
 })
 
-t.test('ADD-only checks: refused options, conflicts', async t => {
-  const masq = await loadBridgeConfig({ ...base, ipMasq: true })
-  t.throws(() => { checkAddOptions(masq) }, { code: 2, msg: 'ipMasq: true is not implemented yet' })
+t.test('ADD-only checks: masquerade backend, conflicts', async t => {
+  for (const backend of [undefined, 'nftables', 'iptables']) {
+    const masq = await loadBridgeConfig({ ...base, ipMasq: true, ...(backend !== undefined ? { ipMasqBackend: backend } : {}) })
+    t.doesNotThrow(() => { checkAddOptions(masq) }, `ipMasqBackend ${String(backend)} is served (with nf_tables)`)
+  }
+  const pf = await loadBridgeConfig({ ...base, ipMasq: true, ipMasqBackend: 'pf' })
+  t.throws(() => { checkAddOptions(pf) }, { code: 7, msg: 'unknown ipmasq backend "pf"' })
+  const unused = await loadBridgeConfig({ ...base, ipMasq: false, ipMasqBackend: 'pf' })
+  t.doesNotThrow(() => { checkAddOptions(unused) }, 'the backend is only read with ipMasq (upstream)')
   const spoof = await loadBridgeConfig({ ...base, macspoofchk: true })
-  t.throws(() => { checkAddOptions(spoof) }, { code: 2, msg: 'macspoofchk: true is not implemented yet' })
+  t.doesNotThrow(() => { checkAddOptions(spoof) })
   const both = await loadBridgeConfig({ ...base, hairpinMode: true, promiscMode: true })
   t.throws(() => { checkAddOptions(both) }, { code: 7, msg: 'cannot set hairpin mode and promiscuous mode at the same time' })
   const dci = await loadBridgeConfig({ ...base, disableContainerInterface: true, ipam: { type: 'host-local' } })

@@ -2,8 +2,9 @@
 // the plugin run exactly as a runtime runs it (env CNI_*, config on stdin,
 // inside the node namespace), and kernel state read back with iproute2 as an
 // independent oracle. Never touches the root namespace.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -78,8 +79,7 @@ export interface RunResult {
   json: any
 }
 
-/** Runs a CNI plugin the way a runtime does: `ip netns exec <node> <plugin>`, env CNI_*, config on stdin. */
-export function runPlugin (o: RunOptions): RunResult {
+function pluginEnv (o: RunOptions): Record<string, string> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     CNI_COMMAND: o.command,
@@ -90,11 +90,34 @@ export function runPlugin (o: RunOptions): RunResult {
   if (o.netns !== undefined) env.CNI_NETNS = o.netns
   if (o.ifname !== undefined) env.CNI_IFNAME = o.ifname
   if (o.cniArgs !== undefined) env.CNI_ARGS = o.cniArgs
-  const input = typeof o.config === 'string' ? o.config : JSON.stringify(o.config)
-  const r = spawnSync('ip', ['netns', 'exec', o.node, o.plugin ?? OUR_BRIDGE], { env, input, encoding: 'utf8', timeout: 60_000 })
+  return env
+}
+
+function parsed (code: number, stdout: string, stderr: string): RunResult {
   let json: any
-  try { json = r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout) } catch { json = undefined }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json }
+  try { json = stdout.trim() === '' ? undefined : JSON.parse(stdout) } catch { json = undefined }
+  return { code, stdout, stderr, json }
+}
+
+const configText = (o: RunOptions): string => typeof o.config === 'string' ? o.config : JSON.stringify(o.config)
+
+/** Runs a CNI plugin the way a runtime does: `ip netns exec <node> <plugin>`, env CNI_*, config on stdin. */
+export function runPlugin (o: RunOptions): RunResult {
+  const r = spawnSync('ip', ['netns', 'exec', o.node, o.plugin ?? OUR_BRIDGE], { env: pluginEnv(o), input: configText(o), encoding: 'utf8', timeout: 60_000 })
+  return parsed(r.status ?? -1, r.stdout, r.stderr)
+}
+
+/** runPlugin without blocking: for runs that must overlap. */
+export async function runPluginAsync (o: RunOptions): Promise<RunResult> {
+  return await new Promise(resolve => {
+    const child = spawn('ip', ['netns', 'exec', o.node, o.plugin ?? OUR_BRIDGE], { env: pluginEnv(o), timeout: 60_000 })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += String(d) })
+    child.stderr.on('data', d => { stderr += String(d) })
+    child.on('close', code => { resolve(parsed(code ?? -1, stdout, stderr)) })
+    child.stdin.end(configText(o))
+  })
 }
 
 /** `ip -n NS -j ARGS…` parsed. */
@@ -261,3 +284,45 @@ export function straceWrapper (dir: string, name: string, straceArgs: string): [
 }
 
 export const hasStrace = spawnSync('strace', ['-V']).status === 0
+
+// --- nf_tables, read back with `nft -j` (the independent oracle) --------------
+
+export interface NftOracleChain { family: string, table: string, name: string, type?: string, hook?: string, prio?: number, policy?: string, comment?: string }
+export interface NftOracleRule { family: string, table: string, chain: string, handle: number, text: string, comment?: string }
+export interface NftOracle { tables: Array<{ family: string, name: string, comment?: string }>, chains: NftOracleChain[], rules: NftOracleRule[] }
+
+/** `nft -j list ruleset` in a namespace, rules rendered as short text ("ip saddr == 10.1.0.2 masquerade"). */
+export function nftRuleset (ns: string): NftOracle {
+  const out = execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' })
+  const items = JSON.parse(out).nftables as Array<Record<string, any>>
+  return {
+    tables: items.filter(i => i.table !== undefined).map(i => i.table),
+    chains: items.filter(i => i.chain !== undefined).map(i => i.chain),
+    rules: items.filter(i => i.rule !== undefined).map(i => {
+      const r = i.rule
+      return { family: r.family, table: r.table, chain: r.chain, handle: r.handle, text: (r.expr as unknown[]).map(nftExprText).join(' '), ...(r.comment !== undefined ? { comment: r.comment } : {}) }
+    })
+  }
+}
+
+function nftValueText (v: any): string {
+  if (typeof v === 'string' || typeof v === 'number') return String(v)
+  if (v?.payload !== undefined) return `${v.payload.protocol as string} ${v.payload.field as string}`
+  if (v?.meta !== undefined) return `meta ${v.meta.key as string}`
+  if (v?.prefix !== undefined) return `${v.prefix.addr as string}/${v.prefix.len as number}`
+  return JSON.stringify(v)
+}
+
+function nftExprText (e: any): string {
+  if (e.match !== undefined) return `${nftValueText(e.match.left)} ${e.match.op as string} ${nftValueText(e.match.right)}`
+  if (e.jump !== undefined) return `jump ${e.jump.target as string}`
+  if (e.goto !== undefined) return `goto ${e.goto.target as string}`
+  for (const k of ['return', 'drop', 'accept', 'masquerade', 'counter']) if (k in e) return k
+  return JSON.stringify(e)
+}
+
+/** upstream's masquerade comment, computed here independently of the plugin. */
+export function expectedMasqComment (network: string, ifname: string, containerID: string): string {
+  const h = (s: string): string => createHash('sha512').update(s).digest('hex').slice(0, 16)
+  return `${h(network)}-${h(`${ifname}:${containerID}`)}, net: ${network}, if: ${ifname}, id: ${containerID}`
+}

@@ -198,15 +198,24 @@ function resultInterfaces (s: AddState): Interface[] {
   ]
 }
 
+/**
+ * Fault injection for rollback tests and for watching a rollback happen:
+ * with TSCNI_FAIL_AFTER_STEP=<step name> in the environment, ADD fails right
+ * after that step (e.g. "ipMasq"), and every done step is undone.
+ */
+export const FAIL_AFTER_STEP_ENV = 'TSCNI_FAIL_AFTER_STEP'
+
 /** Runs the steps; on failure, undoes the done ones in reverse and rethrows the failure. */
 export async function runSteps (steps: readonly AddStep[], s: AddState): Promise<void> {
   const done: AddStep[] = []
+  const failAfter = s.ctx.env[FAIL_AFTER_STEP_ENV]
   try {
     for (const step of steps) {
       if (step.when !== undefined && !step.when(s)) continue
       done.push(step)
       s.ctx.log.debug(`step ${step.name}`)
       await step.run(s)
+      if (step.name === failAfter) throw new Error(`failing after step ${step.name} as ${FAIL_AFTER_STEP_ENV} asks`)
     }
   } catch (err) {
     for (const step of done.reverse()) {

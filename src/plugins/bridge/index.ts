@@ -3,6 +3,7 @@
 // Each command lives in its own module and reads like upstream's.
 import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { delegateGC, delegateStatus } from '../../cni/invoke.js'
+import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
 import { NftService } from '../../netlink/nftables/service.js'
 import { loadBridgeConfig } from './config.js'
 import { readGCAttachments } from '../../cni/gc.js'
@@ -15,12 +16,14 @@ import { check } from './check.js'
  * GC: with ipMasq, deletes the network's masquerade rules of attachments not
  * in `cni.dev/valid-attachments` (upstream has no bridge GC yet); then
  * forwarded to the IPAM plugin, which frees their reservations. Without the
- * list, nothing is known to be stale and no rule is touched.
+ * list nothing is known to be stale: refused (code 7) as host-local does,
+ * before anything is touched.
  */
 async function gc (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config)
   const valid = readGCAttachments(ctx.config)
-  if (conf.ipMasq && valid !== undefined) {
+  if (conf.ipMasq) {
+    if (valid === undefined) throw new CniError(ErrInvalidNetworkConfig, 'GC needs the list of valid attachments', 'cni.dev/valid-attachments')
     const nft = NftService.open()
     try {
       const n = await gcMasquerade(nft, ctx.name, valid)
