@@ -8,7 +8,8 @@
 //   2. 1,000 containers on one bridge each, ours and Go one after the other;
 //      time per ADD for the first and last 50, then every DEL;
 //   3. 20 ADDs at once, wall time;
-//   4. ipMasq ADD and DEL (when our plugin supports ipMasq).
+//   4. ipMasq ADD and DEL, with plain ADD and DEL in the same rounds (the
+//      overhead of ipMasq is measured against those).
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join, dirname } from 'node:path'
@@ -133,16 +134,22 @@ async function inner () {
     const supported = spawnSync(OURS, [], { env: env('ours', 'ADD', probe, 'masq-probe'), input: mconf('ours') }).status === 0
     if (supported) {
       del('ours', mconf('ours'), probe, 'masq-probe')
-      const m = { oursAdd: [], goAdd: [], oursDel: [], goDel: [] }
+      // Plain ADDs interleaved in the same rounds: the ipMasq overhead is measured against them.
+      const m = { oursAdd: [], goAdd: [], oursDel: [], goDel: [], oursPlainAdd: [], goPlainAdd: [], oursPlainDel: [], goPlainDel: [] }
       for (let r = 0; r < ROUNDS; r++) {
         for (const who of ['ours', 'go']) {
+          const plain = newPod()
+          m[`${who}PlainAdd`].push(add(who, confs[who], plain, `mplain-${r}`))
+          m[`${who}PlainDel`].push(del(who, confs[who], plain, `mplain-${r}`))
           const pod = newPod()
           m[`${who}Add`].push(add(who, mconf(who), pod, `masq-${r}`))
           m[`${who}Del`].push(del(who, mconf(who), pod, `masq-${r}`))
         }
       }
-      console.log(`ipMasq (medians, ms): ADD ours ${fmt(median(m.oursAdd))} (+${fmt(median(m.oursAdd) - oursAdd)} over plain) go ${fmt(median(m.goAdd))} | DEL ours ${fmt(median(m.oursDel))} go ${fmt(median(m.goDel))}`)
-      masq = ` masq_add_ratio_vs_go=${fmt(median(m.oursAdd) / median(m.goAdd))} masq_del_ratio_vs_go=${fmt(median(m.oursDel) / median(m.goDel))}`
+      const md = (k) => median(m[k])
+      console.log(`ipMasq (medians of ${ROUNDS}, ms): ADD ours ${fmt(md('oursAdd'))} (plain ${fmt(md('oursPlainAdd'))}, +${fmt(md('oursAdd') - md('oursPlainAdd'))}) go ${fmt(md('goAdd'))} (plain ${fmt(md('goPlainAdd'))}, +${fmt(md('goAdd') - md('goPlainAdd'))})` +
+        ` | DEL ours ${fmt(md('oursDel'))} (plain ${fmt(md('oursPlainDel'))}) go ${fmt(md('goDel'))} (plain ${fmt(md('goPlainDel'))})`)
+      masq = ` masq_add_ratio_vs_go=${fmt(md('oursAdd') / md('goAdd'))} masq_del_ratio_vs_go=${fmt(md('oursDel') / md('goDel'))} masq_add_over_plain_ms=${fmt(md('oursAdd') - md('oursPlainAdd'))}`
     } else {
       console.log('ipMasq: not supported by our bridge yet (refused), not measured')
     }

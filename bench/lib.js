@@ -6,7 +6,8 @@ export const OFFICIAL = '/usr/lib/cni'
 
 /** The environment every timed process gets: NODE_EXTRA_CA_CERTS unset (it adds ~40 ms to each node start). */
 export function cleanEnv (extra = {}) {
-  const env = { PATH: '/usr/bin:/bin', ...extra }
+  // /usr/sbin: the official bridge execs iptables for ipMasq, which a runtime's PATH reaches there.
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...extra }
   delete env.NODE_EXTRA_CA_CERTS
   return env
 }

@@ -114,3 +114,17 @@ t.test('L2 with macspoofchk: the rules follow the container MAC the runtime aske
   t.equal(env.run('DEL', conf).code, 0)
   t.same(spoofRules(env.node), [])
 })
+
+t.test('a repeated ADD of the same attachment replaces its rules (upstream adds a second jump)', async t => {
+  const env = setupEnv(t, 'spstale')
+  const conf = env.config({ macspoofchk: true }, { l2: true, name: 'spl2' })
+  t.equal(env.run('ADD', conf).code, 0)
+  // The pod dies without a DEL; the runtime re-creates it under the same ID.
+  deleteNamespace(env.pod)
+  const again = makeNamespace(t, 'spstale-again')
+  const r = env.run('ADD', conf, { netns: nsPath(again) })
+  t.equal(r.code, 0, `second ADD${r.code !== 0 ? `: ${r.stdout}` : ''}`)
+  const rules = spoofRules(env.node)
+  t.same(rules.filter(x => x.chain === 'PREROUTING').map(x => x.text), [`meta iifname == ${r.json.interfaces[1].name as string} jump cni-br-iface-ctr1-eth0`], 'one jump, from the new host veth')
+  t.same(rules.filter(x => x.chain === 'cni-br-iface-ctr1-eth0-mac').map(x => x.text), [`ether saddr == ${r.json.interfaces[2].mac as string} return`, 'drop'], 'the new MAC')
+})

@@ -21,6 +21,11 @@ export interface NftRule {
   /** Handle of the rule before this one (dumps), or where to insert (requests). */
   position?: bigint
   expressions: NftExpression[]
+  /**
+   * Set by decodeRuleSummary instead of expressions: the NFTA_RULE_EXPRESSIONS
+   * payload, undecoded (decodeExpressionBytes decodes it when needed).
+   */
+  expressionBytes?: Uint8Array
   /** nft's comment, from the userdata. */
   comment?: string
   /** Userdata TLVs other than the comment. */
@@ -55,6 +60,19 @@ export interface NftRuleSpec {
 
 /** Decodes an NFT_MSG_NEWRULE message (a dump reply, request or event; also NFT_MSG_DELRULE and NFT_MSG_DESTROYRULE); undefined for other types. */
 export function decodeRule (b: Uint8Array, type: number, start: number, end: number): NftRule | undefined {
+  return decodeRuleWith(b, type, start, end, true)
+}
+
+/**
+ * decodeRule without decoding the expressions (left empty; their bytes are
+ * kept in expressionBytes): for finding rules by chain, handle or comment,
+ * where decoding every expression of a long chain would be wasted.
+ */
+export function decodeRuleSummary (b: Uint8Array, type: number, start: number, end: number): NftRule | undefined {
+  return decodeRuleWith(b, type, start, end, false)
+}
+
+function decodeRuleWith (b: Uint8Array, type: number, start: number, end: number, expressions: boolean): NftRule | undefined {
   const m = nftMessageOf(type)
   if (m !== NFT_MSG_NEWRULE && m !== NFT_MSG_DELRULE && m !== NFT_MSG_DESTROYRULE) return undefined
   const rule: NftRule = { family: decodeNftFamily(b, start, end), table: '', chain: '', expressions: [] }
@@ -65,7 +83,9 @@ export function decodeRule (b: Uint8Array, type: number, start: number, end: num
       case NFTA_RULE_CHAIN: rule.chain = r.string(); break
       case NFTA_RULE_HANDLE: rule.handle = readAttrBE64(r); break
       case NFTA_RULE_POSITION: rule.position = readAttrBE64(r); break
-      case NFTA_RULE_EXPRESSIONS: rule.expressions = decodeExpressions(r); break
+      case NFTA_RULE_EXPRESSIONS:
+        if (expressions) rule.expressions = decodeExpressions(r); else rule.expressionBytes = r.bytes()
+        break
       case NFTA_RULE_USERDATA: decodeRuleUserdata(rule, r); break
       case NFTA_RULE_ID: rule.id = r.be32(); break
       case NFTA_RULE_POSITION_ID: rule.positionId = r.be32(); break

@@ -121,6 +121,22 @@ export const ADD_STEPS: readonly AddStep[] = [
     // Also after a failed IPAM ADD: it may have reserved part of what it was asked for.
     undo: async s => { await delegateDel(s.conf.ipamType, s.ctx.stdin, s.ctx.env, { stderr: s.ctx.stderr }) }
   },
+  // ipMasq right after IPAM (upstream: after the gateway; nothing between
+  // depends on it). Closing an nf_tables socket waits until the kernel has
+  // freed the last commit's transaction, one RCU grace period (~8 ms here):
+  // committed this early, that has passed by the time the run ends.
+  {
+    name: 'ipMasq',
+    when: s => s.l3 && s.conf.ipMasq,
+    run: async s => {
+      try {
+        await setupMasquerade(nftOf(s), s.result.ips!.map(ip => ip.address), masqInstance(s))
+      } catch (err) {
+        throw new Error(`failed to setup IP masquerade: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    undo: async s => { await teardownMasquerade(nftOf(s), masqInstance(s)) }
+  },
   {
     name: 'container',
     when: s => !s.conf.disableContainerInterface,
@@ -153,18 +169,6 @@ export const ADD_STEPS: readonly AddStep[] = [
       const vlanLink = await setupGateways(s.host, s.bridge!, [s.plan!.v4, s.plan!.v6], s.conf)
       if (vlanLink !== undefined) s.vlanLink = vlanLink
     }
-  },
-  {
-    name: 'ipMasq',
-    when: s => s.l3 && s.conf.ipMasq,
-    run: async s => {
-      try {
-        await setupMasquerade(nftOf(s), s.result.ips!.map(ip => ip.address), masqInstance(s))
-      } catch (err) {
-        throw new Error(`failed to setup IP masquerade: ${(err as Error).message}`, { cause: err })
-      }
-    },
-    undo: async s => { await teardownMasquerade(nftOf(s), masqInstance(s)) }
   },
   {
     name: 'port state',

@@ -1,6 +1,6 @@
-// DEL (upstream's cmdDel): delete the container interface, which removes
-// the whole veth pair, then release the IPAM reservation, then remove the
-// attachment's macspoofchk and ipMasq rules. Idempotent: no CNI_NETNS, a
+// DEL (upstream's cmdDel): remove the attachment's macspoofchk and ipMasq
+// rules, delete the container interface, which removes the whole veth pair,
+// then release the IPAM reservation. Idempotent: no CNI_NETNS, a
 // namespace that is gone or an interface that is gone still release the
 // reservation and the rules, and succeed. The bridge, its gateway address
 // and the forwarding sysctls are never touched.
@@ -42,10 +42,20 @@ async function delOptions (ctx: PluginContext): Promise<DelOptions> {
 
 export async function del (ctx: PluginContext): Promise<void> {
   const opts = await delOptions(ctx)
-  await deleteContainerInterface(ctx)
-  // The interface first, then IPAM (upstream's order), then the rules.
-  if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
-  if (opts.macspoofchk || (opts.ipMasq && opts.ipamType !== '')) await deleteRules(ctx, opts)
+  // The rules first (upstream: last). Closing an nf_tables socket waits until
+  // the kernel has freed the last commit's transaction, one RCU grace period
+  // (~8 ms here); the interface deletion, which blocks in the kernel for
+  // longer, covers that wait. A DEL that fails later is retried by the
+  // runtime, and the rules of a container being deleted are not missed.
+  const nft = opts.macspoofchk || (opts.ipMasq && opts.ipamType !== '') ? NftService.open() : undefined
+  try {
+    if (nft !== undefined) await deleteRules(nft, ctx, opts)
+    // Then the interface, then IPAM (upstream's order).
+    await deleteContainerInterface(ctx)
+    if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+  } finally {
+    nft?.close()
+  }
 }
 
 /** Deletes CNI_IFNAME in CNI_NETNS (the kernel removes the host end); fine when either is gone. */
@@ -78,24 +88,19 @@ async function deleteContainerInterface (ctx: PluginContext): Promise<void> {
  * names and comments, not by the container's addresses: they go also when
  * the namespace is gone (upstream leaks the masquerade rules then, #810).
  */
-async function deleteRules (ctx: PluginContext, opts: DelOptions): Promise<void> {
-  const nft = NftService.open()
-  try {
-    if (opts.macspoofchk) {
-      try {
-        await teardownSpoofCheck(nft, spoofCheckNames(ctx.containerId, ctx.ifname))
-      } catch (err) {
-        throw new Error(`failed to teardown spoof-check: ${(err as Error).message}`, { cause: err })
-      }
+async function deleteRules (nft: NftService, ctx: PluginContext, opts: DelOptions): Promise<void> {
+  if (opts.macspoofchk) {
+    try {
+      await teardownSpoofCheck(nft, spoofCheckNames(ctx.containerId, ctx.ifname))
+    } catch (err) {
+      throw new Error(`failed to teardown spoof-check: ${(err as Error).message}`, { cause: err })
     }
-    if (opts.ipMasq && opts.ipamType !== '') {
-      try {
-        await teardownMasquerade(nft, { network: ctx.name, ifname: ctx.ifname, containerID: ctx.containerId })
-      } catch (err) {
-        throw new Error(`failed to teardown IP masquerade: ${(err as Error).message}`, { cause: err })
-      }
+  }
+  if (opts.ipMasq && opts.ipamType !== '') {
+    try {
+      await teardownMasquerade(nft, { network: ctx.name, ifname: ctx.ifname, containerID: ctx.containerId })
+    } catch (err) {
+      throw new Error(`failed to teardown IP masquerade: ${(err as Error).message}`, { cause: err })
     }
-  } finally {
-    nft.close()
   }
 }

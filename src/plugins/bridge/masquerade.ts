@@ -14,8 +14,9 @@
 // after the namespace is gone (upstream's leaks there, #810).
 import { isErrno } from '../../netlink/errors.js'
 import { retryOnVanishedRule } from './nft-retry.js'
+import { sha512Hex } from './sha512.js'
 import {
-  NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NftRuleBuilder, encodeNftUserdata, nftCommentItem,
+  NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NftRuleBuilder, decodeExpressionBytes, encodeNftUserdata, expressionsEqual, nftCommentItem,
   type NftRule, type NftService
 } from '../../netlink/nftables/index.js'
 
@@ -35,76 +36,84 @@ export interface MasqInstance {
   containerID: string
 }
 
-type Hash16 = (s: string) => string
-let hash16: Hash16 | undefined
+/** utils.MustFormatHashWithPrefix(16, "", s): the first 16 hex digits of SHA-512. */
+const hash16 = (s: string): string => sha512Hex(s).slice(0, 16)
 
-/**
- * utils.MustFormatHashWithPrefix(16, "", s): the first 16 hex digits of
- * SHA-512. node:crypto is loaded on first use, so that a bridge without
- * ipMasq does not pay for it at start-up.
- */
-async function hasher (): Promise<Hash16> {
-  if (hash16 === undefined) {
-    const { createHash } = await import('node:crypto')
-    hash16 = s => createHash('sha512').update(s).digest('hex').slice(0, 16)
-  }
-  return hash16
-}
+export function networkHash (network: string): string { return hash16(network) }
 
-export async function networkHash (network: string): Promise<string> { return (await hasher())(network) }
-
-export async function instanceHash (i: MasqInstance): Promise<string> {
-  const h = await hasher()
-  return `${h(i.network)}-${h(`${i.ifname}:${i.containerID}`)}`
+export function instanceHash (i: MasqInstance): string {
+  return `${hash16(i.network)}-${hash16(`${i.ifname}:${i.containerID}`)}`
 }
 
 /** `<hash>, net: <net>, if: <ifname>, id: <id>` without `"`, cut at 128 bytes, as upstream. */
-export async function masqComment (i: MasqInstance): Promise<string> {
+export function masqComment (i: MasqInstance, hash = instanceHash(i)): string {
   const clean = (s: string): string => s.replaceAll('"', '')
-  const text = `${await instanceHash(i)}, net: ${clean(i.network)}, if: ${clean(i.ifname)}, id: ${clean(i.containerID)}`
+  const text = `${hash}, net: ${clean(i.network)}, if: ${clean(i.ifname)}, id: ${clean(i.containerID)}`
   // Go slices bytes; so do we (a multi-byte character cut in two is dropped whole).
   const bytes = Buffer.from(text, 'utf8')
   return bytes.length <= COMMENT_MAX ? text : bytes.subarray(0, COMMENT_MAX).toString('utf8').replace(/\uFFFD$/, '')
 }
 
-/** The rules of masq_checks whose comment starts with prefix; none when the table or chain is missing. */
+/** The rules of masq_checks whose comment starts with prefix; none when the table is missing. */
 export async function findMasqRules (nft: NftService, prefix: string): Promise<NftRule[]> {
-  let rules: NftRule[]
-  try {
-    rules = await nft.listRules(FAMILY, MASQ_TABLE, MASQ_CHAIN)
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return []
-    throw err
-  }
-  return rules.filter(r => r.comment?.startsWith(prefix) === true)
+  return (await listTableRules(nft)).filter(r => r.chain === MASQ_CHAIN && r.comment?.startsWith(prefix) === true)
+}
+
+/** postrouting's rules: multicast is never masqueraded, everything else goes through masq_checks. */
+function postroutingRules (): NftRule['expressions'][] {
+  return [
+    new NftRuleBuilder(FAMILY).ipDaddr('224.0.0.0/4').return().build(),
+    new NftRuleBuilder(FAMILY).ip6Daddr('ff00::/8').return().build(),
+    new NftRuleBuilder(FAMILY).goto(MASQ_CHAIN).build()
+  ]
 }
 
 /**
  * Masquerades traffic from each address (CIDR text, "10.1.0.2/24") to
- * anything outside its subnet. One batch: the table and chains (created when
- * missing), the postrouting rules (flushed and rewritten, as upstream), the
- * instance's stale rules deleted and one rule per address added — the kernel
- * applies all of it or none.
+ * anything outside its subnet, in one batch the kernel applies whole or not
+ * at all: the instance's stale rules deleted, one rule per address added.
+ *
+ * Upstream re-creates the table and chains and flushes and refills
+ * postrouting on every ADD. We do that only when postrouting is not exactly
+ * its three rules (first use, or someone changed it), so the usual batch
+ * only adds rules: re-declaring a chain and deleting rules make the kernel
+ * free the old objects after an RCU grace period, and the socket's close
+ * then waits for that (~10 ms on this machine).
  */
 export async function setupMasquerade (nft: NftService, addresses: readonly string[], instance: MasqInstance): Promise<void> {
-  const comment = await masqComment(instance)
-  const hash = await instanceHash(instance)
+  const hash = instanceHash(instance)
+  const comment = masqComment(instance, hash)
   const ruleExpressions = addresses.map(a => masqExpressions(a))
+  const wanted = postroutingRules()
   await retryOnVanishedRule(async () => {
-    const stale = await findMasqRules(nft, hash)
+    // One dump of the table, expressions left as bytes: only postrouting's three are decoded.
+    const rules = await listTableRules(nft)
+    const post = rules.filter(r => r.chain === MASQ_POSTROUTING)
+    const stale = rules.filter(r => r.chain === MASQ_CHAIN && r.comment?.startsWith(hash) === true)
+    const layoutOK = post.length === wanted.length && post.every((r, i) => expressionsEqual(decodeExpressionBytes(r.expressionBytes ?? new Uint8Array()), wanted[i]!))
     const b = nft.batch()
-      .addTable({ family: FAMILY, name: MASQ_TABLE, userdata: encodeNftUserdata([nftCommentItem(TABLE_COMMENT)]) })
-      .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_CHAIN, userdata: encodeNftUserdata([nftCommentItem(CHAIN_COMMENT)]) })
-      // After masq_checks: it jumps there.
-      .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_POSTROUTING, type: 'nat', hook: { hooknum: NF_INET_POST_ROUTING, priority: NF_IP_PRI_NAT_SRC } })
-      .flushChain(FAMILY, MASQ_TABLE, MASQ_POSTROUTING)
-      .addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions: new NftRuleBuilder(FAMILY).ipDaddr('224.0.0.0/4').return().build() })
-      .addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions: new NftRuleBuilder(FAMILY).ip6Daddr('ff00::/8').return().build() })
-      .addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions: new NftRuleBuilder(FAMILY).goto(MASQ_CHAIN).build() })
+    if (!layoutOK) {
+      b.addTable({ family: FAMILY, name: MASQ_TABLE, userdata: encodeNftUserdata([nftCommentItem(TABLE_COMMENT)]) })
+        .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_CHAIN, userdata: encodeNftUserdata([nftCommentItem(CHAIN_COMMENT)]) })
+        // After masq_checks: it jumps there.
+        .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_POSTROUTING, type: 'nat', hook: { hooknum: NF_INET_POST_ROUTING, priority: NF_IP_PRI_NAT_SRC } })
+        .flushChain(FAMILY, MASQ_TABLE, MASQ_POSTROUTING)
+      for (const expressions of wanted) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions })
+    }
     for (const r of stale) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
     for (const expressions of ruleExpressions) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_CHAIN, expressions, comment })
     await b.commit()
   })
+}
+
+/** The rules of our table, expressions undecoded; none when the table is missing. */
+async function listTableRules (nft: NftService): Promise<NftRule[]> {
+  try {
+    return await nft.listRules(FAMILY, MASQ_TABLE, undefined, { expressions: false })
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return []
+    throw err
+  }
 }
 
 /** `ip saddr == IP ip daddr != SUBNET masquerade` (ip6 for IPv6) for "IP/len". */
@@ -124,7 +133,7 @@ function masqExpressions (cidr: string): NftRule['expressions'] {
  * 0 when there were none or the table is missing.
  */
 export async function teardownMasquerade (nft: NftService, instance: MasqInstance): Promise<number> {
-  return await deleteMatching(nft, await instanceHash(instance), () => true)
+  return await deleteMatching(nft, instanceHash(instance), () => true)
 }
 
 /**
@@ -132,8 +141,8 @@ export async function teardownMasquerade (nft: NftService, instance: MasqInstanc
  * attachment (upstream's GCIPMasqForNetwork). Returns how many were deleted.
  */
 export async function gcMasquerade (nft: NftService, network: string, valid: ReadonlyArray<{ containerID: string, ifname: string }>): Promise<number> {
-  const keep = new Set(await Promise.all(valid.map(async a => await masqComment({ network, ifname: a.ifname, containerID: a.containerID }))))
-  return await deleteMatching(nft, await networkHash(network), r => !keep.has(r.comment ?? ''))
+  const keep = new Set(valid.map(a => masqComment({ network, ifname: a.ifname, containerID: a.containerID })))
+  return await deleteMatching(nft, networkHash(network), r => !keep.has(r.comment ?? ''))
 }
 
 async function deleteMatching (nft: NftService, prefix: string, select: (r: NftRule) => boolean): Promise<number> {

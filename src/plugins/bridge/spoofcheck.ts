@@ -56,22 +56,29 @@ async function chainExists (nft: NftService, name: string): Promise<boolean> {
 /**
  * Lets frames from hostIfname into the bridge only with source MAC mac. A
  * repeated setup for the same attachment replaces its rules (upstream adds
- * a second PREROUTING jump).
+ * a second PREROUTING jump). The table and base chain are declared only
+ * when missing: re-declaring an existing chain makes the kernel free the old
+ * one after an RCU grace period, which the socket's close then waits for.
  */
 export async function setupSpoofCheck (nft: NftService, names: SpoofCheckNames, hostIfname: string, mac: string): Promise<void> {
   const rule = (chain: string, b: NftRuleBuilder): NftRuleSpec => ({ family: FAMILY, table: SPOOF_TABLE, chain, expressions: b.build(), comment: names.comment })
   const builder = (): NftRuleBuilder => new NftRuleBuilder(FAMILY)
   await retryOnVanishedRule(async () => {
-    // Only a repeated setup has a stale jump; the cheap chain lookup spares the PREROUTING dump otherwise.
-    const stale = await chainExists(nft, names.ifaceChain) ? await jumpRules(nft, names) : []
+    const [haveBase, stale] = await Promise.all([chainExists(nft, SPOOF_BASE_CHAIN), chainExists(nft, names.ifaceChain)])
+    // Only a repeated setup has a stale jump: the cheap chain lookup spares the PREROUTING dump otherwise.
+    const staleJumps = stale ? await jumpRules(nft, names) : []
     const b = nft.batch()
-      .addTable({ family: FAMILY, name: SPOOF_TABLE })
-      .addChain({ family: FAMILY, table: SPOOF_TABLE, name: SPOOF_BASE_CHAIN, type: 'filter', hook: { hooknum: NF_BR_PRE_ROUTING, priority: NF_BR_PRI_NAT_DST_BRIDGED }, policy: NF_ACCEPT })
-      .addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.ifaceChain })
+    if (!haveBase) {
+      b.addTable({ family: FAMILY, name: SPOOF_TABLE })
+        .addChain({ family: FAMILY, table: SPOOF_TABLE, name: SPOOF_BASE_CHAIN, type: 'filter', hook: { hooknum: NF_BR_PRE_ROUTING, priority: NF_BR_PRI_NAT_DST_BRIDGED }, policy: NF_ACCEPT })
+    }
+    b.addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.ifaceChain })
       .addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.macChain })
-      .flushChain(FAMILY, SPOOF_TABLE, names.ifaceChain)
-      .flushChain(FAMILY, SPOOF_TABLE, names.macChain)
-    for (const r of stale) b.deleteRule(FAMILY, SPOOF_TABLE, SPOOF_BASE_CHAIN, r.handle!)
+    if (stale) {
+      // Left by an earlier setup of the same attachment: emptied and reused.
+      b.flushChain(FAMILY, SPOOF_TABLE, names.ifaceChain).flushChain(FAMILY, SPOOF_TABLE, names.macChain)
+      for (const r of staleJumps) b.deleteRule(FAMILY, SPOOF_TABLE, SPOOF_BASE_CHAIN, r.handle!)
+    }
     b.addRule(rule(SPOOF_BASE_CHAIN, builder().iifname(hostIfname).jump(names.ifaceChain)))
       .addRule(rule(names.ifaceChain, builder().jump(names.macChain)))
       .addRule(rule(names.macChain, builder().etherSaddr(mac).return()))

@@ -2,8 +2,8 @@
 // nests of {NFTA_EXPR_NAME, NFTA_EXPR_DATA}, each decoded by the driver
 // registered for its name. Expressions without a driver are kept as bytes.
 import { NetlinkDecodeError } from '../../errors.js'
-import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute } from '../../attributes.js'
-import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from '../constants.js'
+import { AttributeReader, NLA_F_NESTED, NetlinkWriter, type RawAttribute } from '../../attributes.js'
+import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM, NFTA_RULE_EXPRESSIONS } from '../constants.js'
 import { nftExpressionDriver, registerNftExpression } from './registry.js'
 import { payloadDriver, type PayloadExpression } from './payload.js'
 import { cmpDriver, type CmpExpression } from './cmp.js'
@@ -44,8 +44,16 @@ export type NftExpression =
 
 /** Decodes the payload of NFTA_RULE_EXPRESSIONS (the reader is positioned on it). */
 export function decodeExpressions (outer: AttributeReader): NftExpression[] {
+  return decodeExpressionList(outer.nestedReader())
+}
+
+/** Decodes the payload bytes of an NFTA_RULE_EXPRESSIONS attribute (as kept by decodeRuleSummary). */
+export function decodeExpressionBytes (payload: Uint8Array): NftExpression[] {
+  return decodeExpressionList(new AttributeReader(payload))
+}
+
+function decodeExpressionList (list: AttributeReader): NftExpression[] {
   const out: NftExpression[] = []
-  const list = outer.nestedReader()
   while (list.next()) {
     if (list.type !== NFTA_LIST_ELEM) {
       out.push({ type: 'unknown', name: '', raw: list.raw() })
@@ -100,4 +108,19 @@ export function writeExpressions (w: NetlinkWriter, type: number, list: readonly
   const off = w.beginNested(type | NLA_F_NESTED)
   for (const e of list) writeExpression(w, e)
   w.endNested(off)
+}
+
+/**
+ * Whether two expression lists do the same thing, as the kernel keeps them:
+ * compared by their encoding, with the defaults the kernel fills in when
+ * it reports a rule back (a bitwise without an op is NFT_BITWISE_MASK_XOR, 0).
+ */
+export function expressionsEqual (a: readonly NftExpression[], b: readonly NftExpression[]): boolean {
+  if (a.length !== b.length) return false
+  const canonical = (list: readonly NftExpression[]): Buffer => {
+    const w = new NetlinkWriter(128)
+    writeExpressions(w, NFTA_RULE_EXPRESSIONS, list.map(e => e.type === 'bitwise' && e.op === 0 ? { ...e, op: undefined } : e))
+    return Buffer.from(w.bytes())
+  }
+  return canonical(a).equals(canonical(b))
 }
