@@ -17,7 +17,7 @@ export function readGCAttachments (config: JSONObject, key = 'cni.dev/valid-atta
   const list = fieldCI(config, key)
   if (list === undefined || list === null) return undefined
   const bad = (path: string, expected: string, got: unknown): CniError =>
-    new CniError(ErrInvalidNetworkConfig, 'invalid GC config', `${path}: expected ${expected}, got ${jsonTypeName(got)}`)
+    new CniError(ErrInvalidNetworkConfig, 'invalid GC config', `${path}: expected ${expected}, ${got === undefined ? 'missing' : `got ${jsonTypeName(got)}`}`)
   if (!Array.isArray(list)) throw bad(key, 'array', list)
   return list.map((a, i) => {
     const p = `${key}[${i}]`

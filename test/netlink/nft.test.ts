@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
 import { NetlinkWriter, NetlinkDecodeError, decodeErrorMessage, forEachMessage, NLMSG_ERROR, NLM_F_ACK } from '../../src/netlink/index.js'
 import {
-  NftBatch, NftRuleBuilder, decodeNftMessages, decodeRule, writeNewRule, writeGetGen, writeGetTable, writeGetRules, writeGetChain, nftPrefixMatch, nftVerdict, nftRuleUserdata,
+  NftBatch, NftRuleBuilder, decodeNftMessages, decodeRule, decodeRuleSummary, decodeExpressionBytes, expressionsEqual, writeNewRule, writeGetGen, writeGetTable, writeGetRules, writeGetChain, nftPrefixMatch, nftVerdict, nftRuleUserdata,
   decodeNftUserdata, encodeNftUserdata, nftCommentItem, NFT_PAYLOAD_NETWORK_HEADER, NFT_CMP_EQ, NFT_JUMP, NF_ACCEPT, NF_DROP,
   NFT_RETURN, NFT_GOTO, NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED,
   NFT_META_NFPROTO, NFT_META_IIFNAME, NFT_CHAIN_BASE, NFPROTO_IPV4, nftMessageOf, NFT_MSG_NEWRULE,
@@ -344,4 +344,36 @@ t.test('decoders reject truncated input with NetlinkDecodeError', async t => {
   t.throws(() => decodeNftMessages(b.subarray(0, 30)), NetlinkDecodeError)
   t.same(nftVerdict(NFT_RETURN).data, { verdict: { code: NFT_RETURN } })
   t.equal(NFPROTO_IPV4, 2)
+})
+
+t.test('rule summaries: handles, chains and comments without decoding expressions; their bytes decode on demand', async t => {
+  const buf = fx('dump-rules-masq-reply')
+  const full: NftRule[] = []
+  const summaries: NftRule[] = []
+  forEachMessage(buf, (type, _flags, _seq, _pid, start, end) => {
+    const f = decodeRule(buf, type, start, end)
+    const s = decodeRuleSummary(buf, type, start, end)
+    if (f !== undefined) full.push(f)
+    if (s !== undefined) summaries.push(s)
+  })
+  t.ok(full.length >= 3, `${full.length} rules`)
+  t.same(summaries.map(r => [r.chain, r.handle, r.comment]), full.map(r => [r.chain, r.handle, r.comment]), 'same chains, handles, comments')
+  t.ok(summaries.every(r => r.expressions.length === 0 && r.expressionBytes !== undefined), 'expressions left as bytes')
+  t.same(summaries.map(r => decodeExpressionBytes(r.expressionBytes!)), full.map(r => r.expressions), 'the bytes decode to the same expressions')
+})
+
+t.test('expressionsEqual: the kernel\'s report of a rule equals what the builder made; a different rule does not', async t => {
+  const got = rules(decodeNftMessages(fx('dump-rules-masq-reply')))
+  const post = got.filter(r => r.chain === 'postrouting')
+  const wanted = [
+    new NftRuleBuilder('inet').ipDaddr('224.0.0.0/4').return().build(),
+    new NftRuleBuilder('inet').ip6Daddr('ff00::/8').return().build(),
+    new NftRuleBuilder('inet').goto('masq_checks').build()
+  ]
+  t.equal(post.length, 3)
+  t.ok(post.some(r => r.expressions.some(e => e.type === 'bitwise' && e.op === 0)), 'the kernel reports the bitwise op the builder leaves out')
+  t.ok(post.every((r, i) => expressionsEqual(r.expressions, wanted[i]!)), 'each equals the built rule')
+  t.notOk(expressionsEqual(post[0]!.expressions, new NftRuleBuilder('inet').ipDaddr('224.0.0.0/3').return().build()), 'another prefix differs')
+  t.notOk(expressionsEqual(post[2]!.expressions, new NftRuleBuilder('inet').jump('masq_checks').build()), 'jump is not goto')
+  t.notOk(expressionsEqual(post[0]!.expressions, post[0]!.expressions.slice(1)), 'a missing expression differs')
 })
