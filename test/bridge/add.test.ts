@@ -4,7 +4,7 @@
 import t from 'tap'
 import {
   addresses, bridgeJson, globalAddresses, hostVeths, ip, ipFiles, link, links, routes, setupEnv, skipReason, sysctl, type Env
-} from './helpers.js'
+} from '../helpers/bridge.js'
 
 const skip = skipReason()
 if (skip !== undefined) t.plan(0, skip)
@@ -246,7 +246,7 @@ t.test('dns from the config replaces the IPAM dns', async t => {
 
 t.test('IPAM: our host-local runs in process; another host-local on CNI_PATH is exec\'d', async t => {
   const { readFileSync } = await import('node:fs')
-  const { hasStrace, makeTempDir, straceWrapper } = await import('./helpers.js')
+  const { hasStrace, makeTempDir, straceWrapper } = await import('../helpers/bridge.js')
   if (!hasStrace) { t.skip('strace is not installed'); return }
   const env = setupEnv(t)
   const [wrapper, log] = straceWrapper(makeTempDir(t, 'exec'), 'bridge', '-e trace=execve')
@@ -263,7 +263,7 @@ t.test('IPAM: our host-local runs in process; another host-local on CNI_PATH is 
 
 t.test('forwarding sysctls are only written when not already 1', async t => {
   const { readFileSync } = await import('node:fs')
-  const { hasStrace, makeTempDir, straceWrapper, writeSysctlIn } = await import('./helpers.js')
+  const { hasStrace, makeTempDir, straceWrapper, writeSysctlIn } = await import('../helpers/bridge.js')
   if (!hasStrace) { t.skip('strace is not installed'); return }
   const env = setupEnv(t)
   const [wrapper, log] = straceWrapper(makeTempDir(t, 'fwd'), 'bridge', '-e trace=openat')

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { deleteNamespace, hostVeths, ip, ipFiles, link, makeTempDir, setupEnv, skipReason } from './helpers.js'
+import { deleteNamespace, hostVeths, ip, ipFiles, link, makeTempDir, setupEnv, skipReason } from '../helpers/bridge.js'
 
 const skip = skipReason()
 if (skip !== undefined) t.plan(0, skip)

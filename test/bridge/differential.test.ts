@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs'
 import {
   BIN_DIR, OFFICIAL_BRIDGE, OFFICIAL_DIR, addresses, bridgeConfig, ip, ipFiles, ipJson, links, makeNamespace, makeTempDir, nsPath, routes,
   runPlugin, skipReason, sysctl
-} from './helpers.js'
+} from '../helpers/bridge.js'
 
 const skip = skipReason() ?? (existsSync(OFFICIAL_BRIDGE) ? undefined : `the official plugin ${OFFICIAL_BRIDGE} is not installed (containernetworking-plugins)`)
 if (skip !== undefined) t.plan(0, skip)

@@ -8,7 +8,7 @@ import { NamespaceAgent } from '../../src/demo/probe.js'
 import {
   OFFICIAL_BRIDGE, OFFICIAL_DIR, bridgeConfig, deleteNamespace, expectedMasqComment, hostVeths, ip, ipFiles, makeNamespace, makeTempDir,
   nftRuleset, nsPath, runPlugin, runPluginAsync, setupEnv, skipReason, type Env
-} from './helpers.js'
+} from '../helpers/bridge.js'
 import { existsSync } from 'node:fs'
 
 const skip = skipReason()

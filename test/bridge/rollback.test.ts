@@ -3,7 +3,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BIN_DIR, globalAddresses, hostVeths, ip, ipFiles, link, makeTempDir, setupEnv, skipReason, writeFakeIpam } from './helpers.js'
+import { BIN_DIR, globalAddresses, hostVeths, ip, ipFiles, link, makeTempDir, setupEnv, skipReason, writeFakeIpam } from '../helpers/bridge.js'
 
 const skip = skipReason()
 if (skip !== undefined) t.plan(0, skip)

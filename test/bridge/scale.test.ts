@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   OUR_BRIDGE, bridgeConfig, hasStrace, hostVeths, ipFiles, link, makeNamespace, makeTempDir, nodeSnapshot, nsPath, runPlugin, skipReason, straceWrapper
-} from './helpers.js'
+} from '../helpers/bridge.js'
 
 const skip = skipReason() ?? (hasStrace ? undefined : 'strace is not installed')
 if (skip !== undefined) t.plan(0, skip)

@@ -6,7 +6,7 @@ import t from 'tap'
 import { NamespaceAgent } from '../../src/demo/probe.js'
 import {
   deleteNamespace, hostVeths, ip, ipFiles, link, makeNamespace, nftRuleset, nsPath, setupEnv, skipReason
-} from './helpers.js'
+} from '../helpers/bridge.js'
 
 const skip = skipReason()
 if (skip !== undefined) t.plan(0, skip)

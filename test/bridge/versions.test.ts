@@ -2,7 +2,7 @@
 // `version`, `"dns": {}`), 1.0.0/1.1.0 (sorted keys, no empty dns), 0.2.0
 // (ip4/ip6), and an L2 network that 0.2.0 cannot express.
 import t from 'tap'
-import { hostVeths, link, setupEnv, skipReason } from './helpers.js'
+import { hostVeths, link, setupEnv, skipReason } from '../helpers/bridge.js'
 
 const skip = skipReason()
 if (skip !== undefined) t.plan(0, skip)

@@ -6,7 +6,7 @@ import { AllocationError, DryRunStore, IPAllocator, RangeIterator, allocateAll }
 import { formatIPText, parseIPText, type IP } from '../../src/ipam/ip.js'
 import { type RangeSet, parseRangeSet } from '../../src/ipam/range-set.js'
 import type { RangeSpec } from '../../src/ipam/range.js'
-import { FakeStore } from './fake-store.js'
+import { FakeStore } from '../helpers/fake-store.js'
 
 const ip = (s: string): IP => parseIPText(s)!
 const set = (...ranges: Array<string | Omit<RangeSpec, 'path'>>): RangeSet =>

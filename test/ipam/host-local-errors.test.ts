@@ -5,7 +5,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { OURS, type Invocation, run, skipWithoutBuild, snapshot, tempDir } from './exec-helpers.js'
+import { OURS, type Invocation, run, skipWithoutBuild, snapshot, tempDir } from '../helpers/ipam-exec.js'
 
 const skip = skipWithoutBuild()
 

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { OURS, reservations, run, skipWithoutBuild, tempDir } from './exec-helpers.js'
+import { OURS, reservations, run, skipWithoutBuild, tempDir } from '../helpers/ipam-exec.js'
 
 const VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']
 const skip = skipWithoutBuild()

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { OFFICIAL, OURS, haveOfficial, reservations, run, runAsync, skipWithoutBuild, tempDir } from './exec-helpers.js'
+import { OFFICIAL, OURS, haveOfficial, reservations, run, runAsync, skipWithoutBuild, tempDir } from '../helpers/ipam-exec.js'
 
 const skip = skipWithoutBuild() || (haveOfficial() ? false : `${OFFICIAL} is missing (Debian containernetworking-plugins)`)
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { Logger, PluginContext } from '../../src/cni/skel.js'
 import { runPluginWith } from '../../src/cni/skel.js'
 import { hostLocal } from '../../src/plugins/host-local/index.js'
-import { tempDir } from './exec-helpers.js'
+import { tempDir } from '../helpers/ipam-exec.js'
 
 function context (config: Record<string, unknown>, over: Partial<PluginContext> = {}): PluginContext & { lines: string[] } {
   const lines: string[] = []

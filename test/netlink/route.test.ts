@@ -2,7 +2,7 @@
 // recorded iproute2 requests and kernel replies (fixtures/route/).
 import t from 'tap'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
-import { fuzzDecoder, messagesOf, reencode } from './route-codec-helpers.js'
+import { fuzzDecoder, messagesOf, reencode } from '../helpers/route-codec.js'
 import { NetlinkDecodeError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage } from '../../src/netlink/message.js'
 import { AF_INET, AF_INET6, RTM_GETROUTE, RTM_NEWROUTE } from '../../src/netlink/route/rtnetlink.js'
@@ -18,7 +18,7 @@ import {
 import { indexNamer } from '../../src/netlink/route/interface-name.js'
 import { formatIPv4, formatIPv6 } from '../../src/netlink/addr.js'
 import { NetlinkWriter } from '../../src/netlink/attributes.js'
-import { rng } from './route-codec-helpers.js'
+import { rng } from '../helpers/route-codec.js'
 
 const VA = 3 // veth "va" in the recorded namespaces
 const VC = 5 // veth "vc"

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, run } from '../ipam/exec-helpers.js'
+import { ROOT, run } from '../helpers/ipam-exec.js'
 import { rootSkip, withNamespaces } from '../helpers/netns.js'
 
 const LOOPBACK = join(ROOT, 'bin', 'loopback')
