@@ -82,7 +82,7 @@ t.test('veth names: veth + 8 hex, a clash of the host name is retried, a contain
 t.test('the step runner undoes done steps in reverse and rethrows the failure', async t => {
   const log: string[] = []
   const warnings: string[] = []
-  const state = { ctx: { log: { debug: () => {}, warn: (m: string) => warnings.push(m) } } } as unknown as AddState
+  const state = { ctx: { env: {}, log: { debug: () => {}, warn: (m: string) => warnings.push(m) } } } as unknown as AddState
   const step = (name: string, opts: { fail?: boolean, undo?: boolean, undoFails?: boolean, skip?: boolean } = {}): AddStep => ({
     name,
     ...(opts.skip === true ? { when: () => false } : {}),
@@ -97,4 +97,9 @@ t.test('the step runner undoes done steps in reverse and rethrows the failure', 
   log.length = 0
   await runSteps([step('x', { undo: true }), step('y', { undo: true })], state)
   t.same(log, ['run x', 'run y'], 'no undo on success')
+
+  log.length = 0
+  const injected = { ...state, ctx: { ...state.ctx, env: { TSCNI_FAIL_AFTER_STEP: 'y' } } } as unknown as AddState
+  await t.rejects(runSteps([step('x', { undo: true }), step('y', { undo: true }), step('z', { undo: true })], injected), { message: /failing after step y as TSCNI_FAIL_AFTER_STEP asks/ })
+  t.same(log, ['run x', 'run y', 'undo y', 'undo x'], 'TSCNI_FAIL_AFTER_STEP fails right after the named step and undoes it all')
 })
