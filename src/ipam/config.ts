@@ -12,6 +12,7 @@
 // report every bad field.
 import { CniError, ErrIncompatibleCNIVersion, ErrInvalidNetworkConfig } from '../cni/errors.js'
 import { parseCniArgs } from '../cni/args.js'
+import type { GCAttachment } from '../cni/gc.js'
 import { validateWithSchema } from '../cni/config.js'
 import { fieldCI, isObject, jsonTypeName, type JSONObject } from '../cni/json.js'
 import { parseRoute, type Route } from '../cni/result.js'
@@ -27,10 +28,7 @@ export interface RequestedIP {
   source: string
 }
 
-export interface GCAttachment {
-  containerID: string
-  ifname: string
-}
+export type { GCAttachment }
 
 export interface IPAMConfig {
   /** The network name: the store directory under dataDir. */

@@ -122,9 +122,10 @@ export const ADD_STEPS: readonly AddStep[] = [
     undo: async s => { await delegateDel(s.conf.ipamType, s.ctx.stdin, s.ctx.env, { stderr: s.ctx.stderr }) }
   },
   // ipMasq right after IPAM (upstream: after the gateway; nothing between
-  // depends on it). Closing an nf_tables socket waits until the kernel has
-  // freed the last commit's transaction, one RCU grace period (~8 ms here):
-  // committed this early, that has passed by the time the run ends.
+  // depends on it). When its batch deleted something (a stale rule, a
+  // rewritten postrouting), closing the nf_tables socket waits until the
+  // kernel has freed it, one RCU grace period (~10 ms here): committed this
+  // early, most of that has passed by the end of the run.
   {
     name: 'ipMasq',
     when: s => s.l3 && s.conf.ipMasq,

@@ -15,6 +15,7 @@
 import { isErrno } from '../../netlink/errors.js'
 import { retryOnVanishedRule } from './nft-retry.js'
 import { sha512Hex } from './sha512.js'
+import type { GCAttachment } from '../../cni/gc.js'
 import {
   NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NftRuleBuilder, decodeExpressionBytes, encodeNftUserdata, expressionsEqual, nftCommentItem,
   type NftRule, type NftService
@@ -54,9 +55,9 @@ export function masqComment (i: MasqInstance, hash = instanceHash(i)): string {
   return bytes.length <= COMMENT_MAX ? text : bytes.subarray(0, COMMENT_MAX).toString('utf8').replace(/\uFFFD$/, '')
 }
 
-/** The rules of masq_checks whose comment starts with prefix; none when the table is missing. */
-export async function findMasqRules (nft: NftService, prefix: string): Promise<NftRule[]> {
-  return (await listTableRules(nft)).filter(r => r.chain === MASQ_CHAIN && r.comment?.startsWith(prefix) === true)
+/** The rules of masq_checks among rules whose comment starts with prefix (an instance's or a network's hash). */
+function masqRulesWith (rules: readonly NftRule[], prefix: string): NftRule[] {
+  return rules.filter(r => r.chain === MASQ_CHAIN && r.comment?.startsWith(prefix) === true)
 }
 
 /** postrouting's rules: multicast is never masqueraded, everything else goes through masq_checks. */
@@ -89,7 +90,7 @@ export async function setupMasquerade (nft: NftService, addresses: readonly stri
     // One dump of the table, expressions left as bytes: only postrouting's three are decoded.
     const rules = await listTableRules(nft)
     const post = rules.filter(r => r.chain === MASQ_POSTROUTING)
-    const stale = rules.filter(r => r.chain === MASQ_CHAIN && r.comment?.startsWith(hash) === true)
+    const stale = masqRulesWith(rules, hash)
     const layoutOK = post.length === wanted.length && post.every((r, i) => expressionsEqual(decodeExpressionBytes(r.expressionBytes ?? new Uint8Array()), wanted[i]!))
     const b = nft.batch()
     if (!layoutOK) {
@@ -121,11 +122,9 @@ function masqExpressions (cidr: string): NftRule['expressions'] {
   const slash = cidr.indexOf('/')
   if (slash < 0) throw new TypeError(`ipMasq: ${JSON.stringify(cidr)} has no prefix length`)
   const ip = cidr.slice(0, slash)
-  // The subnet as the address with its prefix: the builder compares only the
-  // prefix bits, so the host bits do not matter.
-  const subnet = cidr
+  // `daddr != cidr` is `daddr != subnet`: the builder compares only the prefix bits.
   const b = new NftRuleBuilder(FAMILY)
-  return (ip.includes(':') ? b.ip6Saddr(ip).ip6Daddr(subnet, 'neq') : b.ipSaddr(ip).ipDaddr(subnet, 'neq')).masquerade().build()
+  return (ip.includes(':') ? b.ip6Saddr(ip).ip6Daddr(cidr, 'neq') : b.ipSaddr(ip).ipDaddr(cidr, 'neq')).masquerade().build()
 }
 
 /**
@@ -140,14 +139,14 @@ export async function teardownMasquerade (nft: NftService, instance: MasqInstanc
  * GC: deletes the network's rules whose comment is not that of a valid
  * attachment (upstream's GCIPMasqForNetwork). Returns how many were deleted.
  */
-export async function gcMasquerade (nft: NftService, network: string, valid: ReadonlyArray<{ containerID: string, ifname: string }>): Promise<number> {
+export async function gcMasquerade (nft: NftService, network: string, valid: readonly GCAttachment[]): Promise<number> {
   const keep = new Set(valid.map(a => masqComment({ network, ifname: a.ifname, containerID: a.containerID })))
   return await deleteMatching(nft, networkHash(network), r => !keep.has(r.comment ?? ''))
 }
 
 async function deleteMatching (nft: NftService, prefix: string, select: (r: NftRule) => boolean): Promise<number> {
   return await retryOnVanishedRule(async () => {
-    const rules = (await findMasqRules(nft, prefix)).filter(select)
+    const rules = masqRulesWith(await listTableRules(nft), prefix).filter(select)
     if (rules.length === 0) return 0
     const b = nft.batch()
     for (const r of rules) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
