@@ -485,15 +485,18 @@ function from040To020 (r: Result040, to: string): Result020 {
   return withDNS(out, r.dns)
 }
 
+/** The fields every result version since 0.3.0 gives an interface: name, mac, sandbox. */
+function commonInterface (i: Interface040): Interface040 {
+  const x: Interface040 = { name: i.name }
+  setIf(x, 'mac', i.mac)
+  setIf(x, 'sandbox', i.sandbox)
+  return x
+}
+
 function from040To100 (r: Result040, to: string): Result {
   const out: Result = { cniVersion: to }
   if (r.interfaces !== undefined && r.interfaces.length > 0) {
-    out.interfaces = r.interfaces.map(i => {
-      const x: Interface = { name: i.name }
-      setIf(x, 'mac', i.mac)
-      setIf(x, 'sandbox', i.sandbox)
-      return x
-    })
+    out.interfaces = r.interfaces.map(commonInterface)
   }
   if (r.ips !== undefined && r.ips.length > 0) {
     out.ips = r.ips.map(ip => {
@@ -511,12 +514,7 @@ function from100To040 (r: Result, to: string): Result040 {
   const out: Result040 = { cniVersion: to }
   if (r.interfaces !== undefined && r.interfaces.length > 0) {
     // mtu, socketPath and pciID do not exist before 1.1.
-    out.interfaces = r.interfaces.map(i => {
-      const x: Interface040 = { name: i.name }
-      setIf(x, 'mac', i.mac)
-      setIf(x, 'sandbox', i.sandbox)
-      return x
-    })
+    out.interfaces = r.interfaces.map(commonInterface)
   }
   if (r.ips !== undefined && r.ips.length > 0) {
     out.ips = r.ips.map(ip => {
