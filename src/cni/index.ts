@@ -7,7 +7,7 @@
 //     name: 'mine',
 //     async add (ctx) {                          // env, config and version already checked
 //       const conf = await validateWithSchema(ctx.config, () => import('./schema.js'))  // zod, lazily; errors → code 7
-//       const ipam = await delegateAdd(conf.ipam.type, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+//       const ipam = await delegateAdd(conf.ipam.type, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
 //       return { cniVersion: '1.1.0', interfaces: [...], ips: ipam.ips }   // printed in ctx.cniVersion
 //     },
 //     async del (ctx) { ... }, async check (ctx) { ... }, async gc (ctx) { ... }, async status (ctx) { ... }

@@ -3,31 +3,35 @@
 // error. A plugin file carrying our launcher marker can be run in process
 // instead, through a handler its user registered.
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { errnoInfo } from '../netlink/errors.js'
 import { CniError, ErrUnknown } from './errors.js'
 import { splitPath } from './env.js'
 import { configVersion, parseConfigJSON } from './config.js'
 import { isObject, goQuote, jsonTypeName } from './json.js'
 import { parseResult, toResult, type Result } from './result.js'
+import { LOCAL_CALLER, type Caller } from './caller.js'
 
 export interface DelegateOptions {
   /** Receives the delegated plugin's stderr. Default: our stderr (fd 2). */
   stderr?: (text: string) => void
   /** Pause between the attempts on "text file busy" (Go: 1 s, 6 attempts). */
   retryDelayMs?: number
+  /** Whose CNI_PATH and namespaces these are (default LOCAL_CALLER); a caller that is not local gets only in-process plugins. */
+  caller?: Caller
 }
 
 /** Runs a plugin in process: gets what a child would (env with CNI_COMMAND set, stdin bytes), returns what it would print and its exit code. */
-export type InProcessHandler = (req: { env: NodeJS.ProcessEnv, stdin: Uint8Array, stderr: (text: string) => void }) =>
+export type InProcessHandler = (req: { env: NodeJS.ProcessEnv, stdin: Uint8Array, stderr: (text: string) => void, caller?: Caller | undefined }) =>
 Promise<{ exitCode: number, stdout: string | Uint8Array }>
 
 const inProcess = new Map<string, InProcessHandler>()
 
 /**
- * Runs files marked `# tscni-plugin: <marker>` (a line within their first 256
- * bytes; our bin/ launchers carry it) by calling `handler` instead of
- * exec'ing them. Only a found file with that marker is redirected, never a
+ * Runs files marked `# tscni-plugin: <marker>` (a line within their first 64
+ * KiB; our bin/ launchers carry it, and the native client carries
+ * `# tscni-plugin: *`, which stands for the file's own name) by calling
+ * `handler` instead of exec'ing them. Only a found file with that marker is redirected, never a
  * plugin matched by name alone, so a different binary under the same name on
  * CNI_PATH still runs as itself.
  */
@@ -41,19 +45,25 @@ export function unregisterInProcessPlugin (marker: string): void {
 }
 
 const MARKER_PREFIX = '# tscni-plugin: '
+const MARKER_SCAN = 65536
 
-/** The marker in a file's first 256 bytes, or undefined. */
+/**
+ * The marker in a file's first 64 KiB, or undefined: a line
+ * `# tscni-plugin: <name>`; `*` (the native client, one binary for every
+ * plugin, dispatching on its name) stands for the file's own name.
+ */
 export function readPluginMarker (path: string): string | undefined {
   let fd: number | undefined
   try {
     fd = openSync(path, 'r')
-    const buf = Buffer.alloc(256)
-    const n = readSync(fd, buf, 0, 256, 0)
-    const head = buf.toString('latin1', 0, n)
-    for (const line of head.split('\n')) {
-      if (line.startsWith(MARKER_PREFIX)) return line.slice(MARKER_PREFIX.length).trim()
-    }
-    return undefined
+    const buf = Buffer.allocUnsafe(MARKER_SCAN)
+    const n = readSync(fd, buf, 0, MARKER_SCAN, 0)
+    const at = buf.subarray(0, n).indexOf('\n' + MARKER_PREFIX, 0, 'latin1')
+    if (at < 0) return undefined
+    const start = at + 1 + MARKER_PREFIX.length
+    const end = buf.indexOf(10, start)
+    const marker = buf.toString('latin1', start, end < 0 || end > n ? n : end).trim()
+    return marker === '*' ? basename(path) : marker
   } catch {
     return undefined
   } finally {
@@ -67,14 +77,14 @@ export function readPluginMarker (path: string): string | undefined {
  * provided`, `invalid plugin name: X`, `no paths provided`,
  * `failed to find plugin "X" in path [/a /b]`.
  */
-export function findInPath (plugin: string, paths: readonly string[]): string {
+export function findInPath (plugin: string, paths: readonly string[], caller: Caller = LOCAL_CALLER): string {
   if (plugin === '') throw new Error('no plugin name provided')
   if (plugin.includes('/')) throw new Error(`invalid plugin name: ${plugin}`)
   if (paths.length === 0) throw new Error('no paths provided')
   for (const dir of paths) {
     const full = join(dir, plugin)
     try {
-      if (statSync(full).isFile()) return full
+      if (statSync(caller.path(full)).isFile()) return full
     } catch {}
   }
   throw new Error(`failed to find plugin ${goQuote(plugin)} in path [${paths.join(' ')}]`)
@@ -92,10 +102,15 @@ export async function execPlugin (path: string, command: string, stdin: Uint8Arr
   const childEnv: NodeJS.ProcessEnv = { ...env, CNI_COMMAND: command }
   const stderrSink = options.stderr ?? ((text: string) => { process.stderr.write(text) })
   let run: { stdout: Buffer, stderr: Buffer, failure?: string }
-  const handler = inProcess.size > 0 ? inProcessHandlerFor(path) : undefined
+  const caller = options.caller ?? LOCAL_CALLER
+  const handler = inProcess.size > 0 ? inProcessHandlerFor(caller.path(path)) : undefined
+  if (handler === undefined && !caller.local) {
+    // The agent checks this before it takes a request (it answers "fallback").
+    throw new CniError(ErrUnknown, `${path} is not a tscni plugin: it cannot run inside the agent`)
+  }
   if (handler !== undefined) {
     let stderr = ''
-    const r = await handler({ env: childEnv, stdin, stderr: t => { stderr += t } })
+    const r = await handler({ env: childEnv, stdin, stderr: t => { stderr += t }, ...(options.caller !== undefined ? { caller: options.caller } : {}) })
     const stdout = typeof r.stdout === 'string' ? Buffer.from(r.stdout) : Buffer.from(r.stdout)
     run = { stdout, stderr: Buffer.from(stderr), failure: r.exitCode === 0 ? undefined : `exit status ${r.exitCode}` }
   } else {
@@ -118,6 +133,11 @@ export async function execPlugin (path: string, command: string, stdin: Uint8Arr
 function inProcessHandlerFor (path: string): InProcessHandler | undefined {
   const marker = readPluginMarker(path)
   return marker === undefined ? undefined : inProcess.get(marker)
+}
+
+/** Whether the plugin file at `path` would run in process (a registered marker). */
+export function runsInProcess (path: string): boolean {
+  return inProcessHandlerFor(path) !== undefined
 }
 
 const SIGNAL_TEXT: Record<string, string> = {
@@ -222,9 +242,14 @@ export function parseDelegateResult (stdout: Uint8Array, stdin: Uint8Array): Res
   return toResult(parseResult(raw, version as string))
 }
 
+/** The delegation options of a plugin command: its stderr and its caller. */
+export function delegateOptionsOf (ctx: { stderr: (text: string) => void, caller: Caller }): DelegateOptions {
+  return { stderr: ctx.stderr, caller: ctx.caller }
+}
+
 /** Finds `type` on the env's CNI_PATH and runs `command` on it. */
 export async function delegate (command: 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS', type: string, stdin: Uint8Array, env: NodeJS.ProcessEnv, options?: DelegateOptions): Promise<Buffer> {
-  const path = findInPath(type, splitPath(env.CNI_PATH ?? ''))
+  const path = findInPath(type, splitPath(env.CNI_PATH ?? ''), options?.caller)
   return await execPlugin(path, command, stdin, env, options)
 }
 

@@ -10,13 +10,14 @@
 // named by the config key `"logFile"` instead. `"logLevel"` ("error", "warn",
 // "info", "debug"; default "warn") sets the least severe level written. With
 // a logFile, an error result is also logged there.
-import { appendFileSync, readSync, statSync, writeSync } from 'node:fs'
+import { appendFileSync, readSync, writeSync } from 'node:fs'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetNS, ErrIOFailure, invalidConfig, toCniError } from './errors.js'
 import { readCniEnv, type CniCommand } from './env.js'
 import { checkCommandAllowed, checkVersionSupported, SUPPORTED_VERSIONS, versionOutput } from './version.js'
 import { checkNetworkName, configVersion, parseConfigJSON } from './config.js'
 import { convertResult, formatResult, parsePrevResult, type AnyResult, type Result } from './result.js'
 import { fieldCI, marshalIndent, type JSONObject } from './json.js'
+import { LOCAL_CALLER, isCallerNetns, type Caller } from './caller.js'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
 
@@ -59,6 +60,8 @@ export interface PluginContext {
   log: Logger
   /** Where a delegated plugin's stderr is copied. */
   stderr: (text: string) => void
+  /** Whose namespaces and paths the command acts in (LOCAL_CALLER when exec'd). */
+  caller: Caller
 }
 
 export interface Plugin {
@@ -84,6 +87,8 @@ export interface PluginIO {
   stdin: Uint8Array | string | (() => Uint8Array)
   stdout: (text: string) => void
   stderr: (text: string) => void
+  /** The caller, when not this process (the agent serves another one). Default LOCAL_CALLER. */
+  caller?: Caller
 }
 
 const COMMANDS: readonly string[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'STATUS']
@@ -149,13 +154,14 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
     checkCommandAllowed(command, cniVersion, versions)
     checkVersionSupported(cniVersion, versions)
 
-    log = makeLogger(plugin.name, command, cni.containerId, config, io.stderr)
+    const caller = io.caller ?? LOCAL_CALLER
+    log = makeLogger(plugin.name, command, cni.containerId, config, io.stderr, caller)
     // Refuse our own namespace before touching anything (Go checks only after the ADD/DEL ran).
-    if ((command === 'ADD' || command === 'DEL') && !cni.netnsOverride && isOwnNetns(cni.netns)) {
+    if ((command === 'ADD' || command === 'DEL') && !cni.netnsOverride && isCallerNetns(caller, cni.netns)) {
       throw new CniError(ErrInvalidNetNS, "plugin's netns and netns from CNI_NETNS should not be the same")
     }
 
-    const ctx = makeContext(command as CniCommand, cni, stdin, config, name, cniVersion, io, log)
+    const ctx = makeContext(command as CniCommand, cni, stdin, config, name, cniVersion, io, log, caller)
     switch (command) {
       case 'ADD': {
         const result = await plugin.add(ctx)
@@ -181,16 +187,22 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
  * child would get, returns what it would print and its exit code (the shape
  * invoke.ts's registerInProcessPlugin expects).
  */
-export function pluginHandler (plugin: Plugin): (req: { env: NodeJS.ProcessEnv, stdin: Uint8Array, stderr: (text: string) => void }) => Promise<{ exitCode: number, stdout: string }> {
+export function pluginHandler (plugin: Plugin): (req: { env: NodeJS.ProcessEnv, stdin: Uint8Array, stderr: (text: string) => void, caller?: Caller | undefined }) => Promise<{ exitCode: number, stdout: string }> {
   return async (req) => {
     let stdout = ''
-    const exitCode = await runPluginWith(plugin, { env: req.env, stdin: req.stdin, stdout: t => { stdout += t }, stderr: req.stderr })
+    const exitCode = await runPluginWith(plugin, {
+      env: req.env,
+      stdin: req.stdin,
+      stdout: t => { stdout += t },
+      stderr: req.stderr,
+      ...(req.caller !== undefined ? { caller: req.caller } : {})
+    })
     return { exitCode, stdout }
   }
 }
 
 function makeContext (command: CniCommand, cni: ReturnType<typeof readCniEnv>, stdin: Buffer, config: JSONObject,
-  name: string, cniVersion: string, io: PluginIO, log: Logger): PluginContext {
+  name: string, cniVersion: string, io: PluginIO, log: Logger, caller: Caller): PluginContext {
   let parsed = false
   let prev: Result | undefined
   return {
@@ -220,7 +232,8 @@ function makeContext (command: CniCommand, cni: ReturnType<typeof readCniEnv>, s
     },
     env: io.env,
     log,
-    stderr: io.stderr
+    stderr: io.stderr,
+    caller
   }
 }
 
@@ -231,20 +244,14 @@ function makeContext (command: CniCommand, cni: ReturnType<typeof readCniEnv>, s
  * not ours: the plugin reports it in its own words.
  */
 export function isOwnNetns (path: string): boolean {
-  if (path === '') return false
-  try {
-    const a = statSync(path)
-    const b = statSync('/proc/thread-self/ns/net')
-    return a.dev === b.dev && a.ino === b.ino
-  } catch {
-    return false
-  }
+  return isCallerNetns(LOCAL_CALLER, path)
 }
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 }
 
-function makeLogger (plugin: string, command: string, containerId: string, config: JSONObject, stderr: (text: string) => void): Logger {
-  const file = fieldCI(config, 'logFile')
+function makeLogger (plugin: string, command: string, containerId: string, config: JSONObject, stderr: (text: string) => void, caller: Caller): Logger {
+  const logFile = fieldCI(config, 'logFile')
+  const file = typeof logFile === 'string' && logFile !== '' ? caller.path(logFile) : logFile
   const levelName = fieldCI(config, 'logLevel')
   const max = typeof levelName === 'string' && levelName.toLowerCase() in LEVELS ? LEVELS[levelName.toLowerCase() as LogLevel] : LEVELS.warn
   const where = `${plugin}[${command}${containerId === '' ? '' : ' ' + containerId}]`

@@ -5,7 +5,7 @@
 // so we switch, do synchronous work (create a socket, open a /proc/sys file),
 // and switch back before returning: no await may happen in between, and async
 // fs calls run on libuv's pool threads, in the wrong namespace.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, statfsSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statfsSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, SystemCallError, mount, setns, umount2, unshare } from './libc.js'
 
 export const NETNS_RUN_DIR = '/var/run/netns'
@@ -27,9 +27,11 @@ export class NamespaceMissingError extends Error {
 export class NotANamespaceError extends Error {
   override name = 'NotANamespaceError'
   readonly path: string
+  readonly magic: number
   constructor (path: string, magic: number) {
     super(`unknown FS magic on ${JSON.stringify(path)}: ${magic.toString(16)}`)
     this.path = path
+    this.magic = magic
   }
 }
 
@@ -52,10 +54,20 @@ export class NetNamespace {
     this.fd = fd
   }
 
-  /** Opens /var/run/netns/NAME, /proc/PID/ns/net, or any nsfs path. */
-  static open (path: string): NetNamespace {
-    const fd = openSync(path, fsc.O_RDONLY)
-    return new NetNamespace(path, fd)
+  /**
+   * Opens /var/run/netns/NAME, /proc/PID/ns/net, or any nsfs path. `shownAs`
+   * is the name errors and `path` give it (default: the path itself), for a
+   * path reached another way than its owner names it (/proc/PID/root/…).
+   */
+  static open (path: string, shownAs = path): NetNamespace {
+    let fd: number
+    try {
+      fd = openSync(path, fsc.O_RDONLY)
+    } catch (err) {
+      if (shownAs !== path && err instanceof Error) err.message = err.message.replaceAll(path, shownAs)
+      throw err
+    }
+    return new NetNamespace(shownAs, fd)
   }
 
   /**
@@ -63,16 +75,16 @@ export class NetNamespace {
    * /proc/PID/ns/net), telling a missing path (NamespaceMissingError) from a
    * wrong one (NotANamespaceError) before any setns(2) is tried.
    */
-  static openVerified (path: string): NetNamespace {
+  static openVerified (path: string, shownAs = path): NetNamespace {
     let magic: number
     try {
       magic = Number(statfsSync(path).type)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NamespaceMissingError(path)
-      throw new Error(`failed to Statfs ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err })
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NamespaceMissingError(shownAs)
+      throw new Error(`failed to Statfs ${JSON.stringify(shownAs)}: ${(err as Error).message.replaceAll(path, shownAs)}`, { cause: err })
     }
-    if (magic !== NSFS_MAGIC && magic !== PROC_SUPER_MAGIC) throw new NotANamespaceError(path, magic)
-    return NetNamespace.open(path)
+    if (magic !== NSFS_MAGIC && magic !== PROC_SUPER_MAGIC) throw new NotANamespaceError(shownAs, magic)
+    return NetNamespace.open(path, shownAs)
   }
 
   /** Opens a named namespace as `ip netns` names them. */
@@ -103,7 +115,13 @@ export class NetNamespace {
 
   /** True when both handles name the same namespace (same nsfs inode). */
   sameAs (other: NetNamespace): boolean {
-    return inode(this.path) === inode(other.path)
+    return this.id() === other.id()
+  }
+
+  /** The namespace's identity, "dev:inode" of its nsfs file (stable while it exists). */
+  id (): string {
+    const st = fstatSync(this.fd)
+    return `${st.dev}:${st.ino}`
   }
 
   close (): void {
@@ -157,12 +175,6 @@ function checkName (name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
     throw new TypeError(`invalid namespace name ${JSON.stringify(name)}`)
   }
-}
-
-function inode (path: string): string {
-  // stat follows the nsfs link to the namespace's own inode.
-  const st = statSync(path)
-  return `${st.dev}:${st.ino}`
 }
 
 /** Makes /var/run/netns a shared mount point, as iproute2 does, so bind mounts propagate. */

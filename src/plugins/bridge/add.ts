@@ -5,7 +5,7 @@
 // removed). macspoofchk and ipMasq are nf_tables steps whose undo removes
 // their rules.
 import type { PluginContext } from '../../cni/skel.js'
-import { delegateAdd, delegateDel } from '../../cni/invoke.js'
+import { delegateAdd, delegateDel, delegateOptionsOf } from '../../cni/invoke.js'
 import { parseCniArgs, argParsers } from '../../cni/args.js'
 import { convertResult, resultFamily, type Interface, type Result } from '../../cni/result.js'
 import { NetNamespace } from '../../netlink/netns.js'
@@ -43,7 +43,7 @@ export interface AddState {
 
 /** The nf_tables service of the host namespace, opened on first use (closed by add()). */
 function nftOf (s: AddState): NftService {
-  s.nft ??= NftService.open()
+  s.nft ??= NftService.open({ namespace: s.ctx.caller.netns })
   return s.nft
 }
 
@@ -111,7 +111,7 @@ export const ADD_STEPS: readonly AddStep[] = [
     name: 'ipam',
     when: s => s.l3,
     run: async s => {
-      const ipam = await delegateAdd(s.conf.ipamType, s.ctx.stdin, s.ctx.env, { stderr: s.ctx.stderr })
+      const ipam = await delegateAdd(s.conf.ipamType, s.ctx.stdin, s.ctx.env, delegateOptionsOf(s.ctx))
       s.result.ips = ipam.ips ?? []
       s.result.routes = ipam.routes ?? []
       if (ipam.dns !== undefined) s.result.dns = ipam.dns
@@ -119,7 +119,7 @@ export const ADD_STEPS: readonly AddStep[] = [
       s.plan = calcGateways(s.result.ips, s.result.routes, s.conf)
     },
     // Also after a failed IPAM ADD: it may have reserved part of what it was asked for.
-    undo: async s => { await delegateDel(s.conf.ipamType, s.ctx.stdin, s.ctx.env, { stderr: s.ctx.stderr }) }
+    undo: async s => { await delegateDel(s.conf.ipamType, s.ctx.stdin, s.ctx.env, delegateOptionsOf(s.ctx)) }
   },
   // ipMasq right after IPAM (upstream: after the gateway; nothing between
   // depends on it). When its batch deleted something (a stale rule, a
@@ -249,7 +249,7 @@ export async function add (ctx: PluginContext): Promise<Result> {
 
   let sandbox: NetNamespace
   try {
-    sandbox = NetNamespace.openVerified(ctx.netns)
+    sandbox = NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
   } catch (err) {
     throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
   }
@@ -259,7 +259,7 @@ export async function add (ctx: PluginContext): Promise<Result> {
   try {
     // The container's first: entering its namespace loads koffi, which the host socket's strict checking reuses.
     container = openHandles(sandbox)
-    host = openHandles(undefined, { strictCheck: true })
+    host = openHandles(ctx.caller.netns, { strictCheck: true })
     state = { ctx, conf, l3, sandbox, host, container, result: { cniVersion: '1.1.0' } }
     await runSteps(ADD_STEPS, state)
     return state.result

@@ -2,7 +2,7 @@
 // IPAM) is checked instead of failing with "no plugin name provided", and a
 // route without a gateway matches by destination (also in its own table).
 import type { PluginContext } from '../../cni/skel.js'
-import { delegateCheck } from '../../cni/invoke.js'
+import { delegateCheck, delegateOptionsOf } from '../../cni/invoke.js'
 import type { Interface, Result } from '../../cni/result.js'
 import { NetNamespace } from '../../netlink/netns.js'
 import { IFF_PROMISC } from '../../netlink/route/link.js'
@@ -100,7 +100,7 @@ export async function check (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config, envMac(ctx.cniArgs))
   let sandbox
   try {
-    sandbox = NetNamespace.openVerified(ctx.netns)
+    sandbox = NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
   } catch (err) {
     throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
   }
@@ -108,7 +108,7 @@ export async function check (ctx: PluginContext): Promise<void> {
   let container: NamespaceHandles | undefined
   try {
     // Upstream delegates even without an IPAM type and so always fails L2 CHECK; we check L2 networks.
-    if (conf.ipamType !== '') await delegateCheck(conf.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+    if (conf.ipamType !== '') await delegateCheck(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
 
     const result = ctx.prevResult
     if (result === undefined) throw new Error('Required prevResult missing')
@@ -120,7 +120,7 @@ export async function check (ctx: PluginContext): Promise<void> {
       else if (intf.name === ctx.ifname && intf.sandbox === ctx.netns) contIntf = intf
     }
 
-    host = openHandles()
+    host = openHandles(ctx.caller.netns)
     container = openHandles(sandbox)
     const bridge = await checkBridge(host, brIntf, conf)
     if (ctx.netns !== (contIntf.sandbox ?? '')) {

@@ -5,7 +5,7 @@
 // reservation and the rules, and succeed. The bridge, its gateway address
 // and the forwarding sysctls are never touched.
 import type { PluginContext } from '../../cni/skel.js'
-import { delegateDel } from '../../cni/invoke.js'
+import { delegateDel, delegateOptionsOf } from '../../cni/invoke.js'
 import { fieldCI, isObject } from '../../cni/json.js'
 import { isErrno } from '../../netlink/errors.js'
 import { NamespaceMissingError, NetNamespace } from '../../netlink/netns.js'
@@ -47,12 +47,12 @@ export async function del (ctx: PluginContext): Promise<void> {
   // (~8 ms here); the interface deletion, which blocks in the kernel for
   // longer, covers that wait. A DEL that fails later is retried by the
   // runtime, and the rules of a container being deleted are not missed.
-  const nft = opts.macspoofchk || (opts.ipMasq && opts.ipamType !== '') ? NftService.open() : undefined
+  const nft = opts.macspoofchk || (opts.ipMasq && opts.ipamType !== '') ? NftService.open({ namespace: ctx.caller.netns }) : undefined
   try {
     if (nft !== undefined) await deleteRules(nft, ctx, opts)
     // Then the interface, then IPAM (upstream's order).
     await deleteContainerInterface(ctx)
-    if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+    if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
   } finally {
     nft?.close()
   }
@@ -63,7 +63,7 @@ async function deleteContainerInterface (ctx: PluginContext): Promise<void> {
   if (ctx.netns === '') return
   let sandbox
   try {
-    sandbox = NetNamespace.openVerified(ctx.netns)
+    sandbox = NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
   } catch (err) {
     // The namespace is gone, and the veth with it.
     if (err instanceof NamespaceMissingError) return

@@ -3,9 +3,8 @@
 // index (never a dump of all links), so the cost of an ADD does not grow
 // with the number of ports on the bridge.
 import { closeSync, openSync, readSync } from 'node:fs'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { isErrno } from '../../netlink/errors.js'
-import type { NetNamespace } from '../../netlink/netns.js'
+import { readSysctl, writeSysctl, type NetNamespace } from '../../netlink/netns.js'
 import { IFF_PROMISC } from '../../netlink/route/link.js'
 import { KernelFeatureError, buildSetLinkRequest, buildSetBridgePortRequest, type Link } from '../../netlink/route/links.js'
 import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
@@ -17,10 +16,10 @@ import type { NamespaceHandles } from './session.js'
 import type { FamilyGateways } from './gateways.js'
 import { formatIPNet, netContains, parseIPNet, type IPNet } from './ipnet.js'
 
-/** Host-side sysctl write; errors are returned, not thrown. */
-function writeHostSysctl (key: string, value: string): Error | undefined {
+/** Host-side sysctl write (in the host handles' namespace); errors are returned, not thrown. */
+function writeHostSysctl (host: NamespaceHandles, key: string, value: string): Error | undefined {
   try {
-    writeFileSync(`/proc/sys/${key}`, value)
+    writeSysctl(key, value, host.ns)
     return undefined
   } catch (err) {
     return err as Error
@@ -73,7 +72,7 @@ export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig):
     }
   }
   // "We want to own the routes for this interface" (upstream); errors ignored.
-  writeHostSysctl(`net/ipv6/conf/${name}/accept_ra`, '0')
+  writeHostSysctl(host, `net/ipv6/conf/${name}/accept_ra`, '0')
   if (!br.up) {
     try {
       await host.links.setUp(br.index)
@@ -149,12 +148,12 @@ export async function createVethPair (host: NamespaceHandles, peer: VethPeer, mt
  * bridge. Setting it before the link goes up means none of it is ever sent.
  */
 export async function attachHostPort (host: NamespaceHandles, bridge: Link, veth: Link, conf: BridgeConfig): Promise<void> {
-  const err = writeHostSysctl(`net/ipv6/conf/${veth.name}/disable_ipv6`, '1')
+  const err = writeHostSysctl(host, `net/ipv6/conf/${veth.name}/disable_ipv6`, '1')
   if (err !== undefined && (err as NodeJS.ErrnoException).code !== 'ENOENT') {
     // ENOENT: IPv6 is disabled altogether on this host; nothing to do.
     throw new Error(`failed to disable IPv6 on ${goQuote(veth.name)}: ${err.message}`, { cause: err })
   }
-  writeHostSysctl(`net/ipv6/conf/${veth.name}/accept_ra`, '0')
+  writeHostSysctl(host, `net/ipv6/conf/${veth.name}/accept_ra`, '0')
 
   try {
     await host.socket.ack(buildSetLinkRequest(veth.index, { master: bridge.index, up: true }),
@@ -241,11 +240,11 @@ export async function ensureGatewayAddress (host: NamespaceHandles, bridge: Link
 const ZERO_MAC = '00:00:00:00:00:00'
 
 /** Writes "1" to the family's forwarding sysctl unless it already holds "1" (upstream's EnableIP4Forward/EnableIP6Forward). */
-export function enableForwarding (family: 4 | 6): void {
-  const path = family === 4 ? '/proc/sys/net/ipv4/ip_forward' : '/proc/sys/net/ipv6/conf/all/forwarding'
+export function enableForwarding (family: 4 | 6, ns?: NetNamespace): void {
+  const key = family === 4 ? 'net/ipv4/ip_forward' : 'net/ipv6/conf/all/forwarding'
   try {
-    if (readFileSync(path, 'utf8').trim() === '1') return
-    writeFileSync(path, '1')
+    if (readSysctl(key, ns) === '1') return
+    writeSysctl(key, '1', ns)
   } catch (err) {
     throw new Error(`failed to enable forwarding: ${(err as Error).message}`, { cause: err })
   }
@@ -302,7 +301,7 @@ export async function setupGateways (host: NamespaceHandles, bridge: Link, plan:
         throw new Error(`failed to set bridge addr: ${(err as Error).message}`, { cause: err })
       }
     }
-    if (fam.gateways.length > 0) enableForwarding(fam.family)
+    if (fam.gateways.length > 0) enableForwarding(fam.family, host.ns)
   }
   return vlanLink
 }

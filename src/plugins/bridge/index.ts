@@ -2,7 +2,7 @@
 // on our rtnetlink library (no `ip`, no exec except the delegated IPAM).
 // Each command lives in its own module and reads like upstream's.
 import type { Plugin, PluginContext } from '../../cni/skel.js'
-import { delegateGC, delegateStatus } from '../../cni/invoke.js'
+import { delegateGC, delegateStatus, delegateOptionsOf } from '../../cni/invoke.js'
 import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
 import { NftService } from '../../netlink/nftables/service.js'
 import { loadBridgeConfig } from './config.js'
@@ -24,7 +24,7 @@ async function gc (ctx: PluginContext): Promise<void> {
   const valid = readGCAttachments(ctx.config)
   if (conf.ipMasq) {
     if (valid === undefined) throw new CniError(ErrInvalidNetworkConfig, 'GC needs the list of valid attachments', 'cni.dev/valid-attachments')
-    const nft = NftService.open()
+    const nft = NftService.open({ namespace: ctx.caller.netns })
     try {
       const n = await gcMasquerade(nft, ctx.name, valid)
       if (n > 0) ctx.log.info(`GC removed ${n} masquerade rule(s) of network ${JSON.stringify(ctx.name)}`)
@@ -32,13 +32,13 @@ async function gc (ctx: PluginContext): Promise<void> {
       nft.close()
     }
   }
-  if (conf.ipamType !== '') await delegateGC(conf.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+  if (conf.ipamType !== '') await delegateGC(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
 }
 
 /** STATUS: ready unless the IPAM plugin says otherwise (upstream). */
 async function status (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config)
-  if (conf.ipamType !== '') await delegateStatus(conf.ipamType, ctx.stdin, ctx.env, { stderr: ctx.stderr })
+  if (conf.ipamType !== '') await delegateStatus(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
 }
 
 export const bridge: Plugin = {

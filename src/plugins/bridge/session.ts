@@ -9,6 +9,8 @@ import { AddressService } from '../../netlink/route/addresses.js'
 import { RouteService } from '../../netlink/route/routes.js'
 
 export interface NamespaceHandles {
+  /** The namespace the socket lives in; undefined: the thread's own. */
+  ns: NetNamespace | undefined
   socket: NetlinkSocket
   links: LinkService
   addresses: AddressService
@@ -27,7 +29,7 @@ export function openHandles (namespace?: NetNamespace, options: { strictCheck?: 
     ...(namespace !== undefined ? { namespace } : {}),
     ...(options.strictCheck === true ? { strictCheck: true } : {})
   })
-  return { socket, links: new LinkService(socket), addresses: new AddressService(socket), routes: new RouteService(socket) }
+  return { ns: namespace, socket, links: new LinkService(socket), addresses: new AddressService(socket), routes: new RouteService(socket) }
 }
 
 export function closeHandles (...handles: Array<NamespaceHandles | undefined>): void {

@@ -19,7 +19,9 @@ async function load (ctx: PluginContext, needsContainer: boolean): Promise<IPAMC
   }
   const conf = await loadIPAMConfig(ctx.config, { name: ctx.name, cniVersion: ctx.cniVersion, cniArgs: ctx.cniArgs })
   for (const w of conf.warnings) ctx.log.warn(w)
-  return conf
+  // The files as the caller names them (the agent may serve a caller in another mount namespace).
+  if (ctx.caller.local) return conf
+  return { ...conf, dataDir: ctx.caller.path(conf.dataDir), resolvConf: conf.resolvConf === undefined ? undefined : ctx.caller.path(conf.resolvConf) }
 }
 
 /** Opens (creating) the store; a dataDir that cannot be created or written is an I/O failure naming it. */

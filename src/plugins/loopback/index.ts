@@ -19,10 +19,11 @@ const LOOPBACK = 'lo'
 const LOOPBACK_INDEX = 1
 
 /** One socket inside CNI_NETNS for the whole command. */
-function openSandboxSocket (netns: string): NetlinkSocket {
+function openSandboxSocket (ctx: PluginContext): NetlinkSocket {
+  const netns = ctx.netns
   let ns: NetNamespace
   try {
-    ns = NetNamespace.openVerified(netns)
+    ns = NetNamespace.openVerified(ctx.caller.path(netns), netns)
   } catch (err) {
     if (err instanceof NamespaceMissingError || err instanceof NotANamespaceError) {
       throw new CniError(ErrInvalidEnvironmentVariables, `CNI_NETNS: ${err.message}`, netns)
@@ -39,7 +40,7 @@ function openSandboxSocket (netns: string): NetlinkSocket {
 async function add (ctx: PluginContext): Promise<Result> {
   // A chained loopback passes the previous result on unchanged.
   const prev = ctx.prevResult
-  const sock = openSandboxSocket(ctx.netns)
+  const sock = openSandboxSocket(ctx)
   try {
     const links = new LinkService(sock)
     const addresses = new AddressService(sock)
@@ -68,7 +69,7 @@ async function del (ctx: PluginContext): Promise<void> {
   if (ctx.netns === '') return
   let ns: NetNamespace
   try {
-    ns = NetNamespace.openVerified(ctx.netns)
+    ns = NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
   } catch (err) {
     if (err instanceof NamespaceMissingError) return // already gone: DEL succeeds
     throw err
@@ -87,7 +88,7 @@ async function del (ctx: PluginContext): Promise<void> {
 }
 
 async function check (ctx: PluginContext): Promise<void> {
-  const sock = openSandboxSocket(ctx.netns)
+  const sock = openSandboxSocket(ctx)
   try {
     const lo = await new LinkService(sock).get(LOOPBACK_INDEX)
     if (!lo.up) throw new Error('loopback interface is down')
