@@ -29,6 +29,9 @@
 // and writes nothing: use it to find the right --pick.
 // A command that fails (the kernel refused it) is still recorded: its
 // request bytes are what we want; the exit status goes into "how".
+// --output keeps what the traced command printed, as "output" (parsed when
+// it is JSON): run `ip -j …` and the fixture carries iproute2's own reading
+// of the very bytes recorded, an oracle for decoder tests.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir, release } from 'node:os'
@@ -57,12 +60,12 @@ NFT_MSGS.forEach((m, i) => { NF_NAMES['NFT_MSG_' + m] = (10 << 8) | i })
 
 function usage (msg) {
   if (msg) process.stderr.write(`record-fixture: ${msg}\n`)
-  process.stderr.write('usage: record-fixture.mjs --out FILE --desc TEXT [--pick request:last] [--type T]... [--only-type] [--proto route|netfilter|auto] [--setup CMD]... [--list] -- COMMAND...\n')
+  process.stderr.write('usage: record-fixture.mjs --out FILE --desc TEXT [--pick request:last] [--type T]... [--only-type] [--proto route|netfilter|auto] [--setup CMD]... [--output] [--list] -- COMMAND...\n')
   process.exit(2)
 }
 
 function parseArgs (argv) {
-  const o = { setup: [], types: [], pick: 'request:last', proto: 'auto', onlyType: false, list: false }
+  const o = { setup: [], types: [], pick: 'request:last', proto: 'auto', onlyType: false, list: false, output: false }
   let i = 0
   for (; i < argv.length; i++) {
     const a = argv[i]
@@ -76,6 +79,7 @@ function parseArgs (argv) {
     else if (a === '--proto') o.proto = val()
     else if (a === '--setup') o.setup.push(val())
     else if (a === '--list') o.list = true
+    else if (a === '--output') o.output = true
     else usage(`unknown option ${a}`)
   }
   o.command = argv.slice(i)
@@ -270,7 +274,7 @@ function main () {
     const commandLine = command.map(shellQuote).join(' ')
     const setupText = o.setup.length > 0 ? `; setup (untraced, same namespace): ${o.setup.map(s => JSON.stringify(subst(s))).join(', ')}` : ''
     const status = r.status === 0 ? 'exit status 0' : `exit status ${r.status} (${r.stderr.trim().split('\n').pop()})`
-    const filter = (o.types.length > 0 ? ` --type ${o.types.join(',')}` : '') + (o.onlyType ? ' --only-type' : '')
+    const filter = (o.types.length > 0 ? ` --type ${o.types.join(',')}` : '') + (o.onlyType ? ' --only-type' : '') + (o.output ? ' --output (stdout kept as "output")' : '')
     const fixture = {
       description: o.desc,
       command: commandLine,
@@ -278,6 +282,11 @@ function main () {
       recorded: `${new Date().toISOString().slice(0, 10)}, Linux ${release()}, ${versionOf(tool)}`,
       direction: chosen[0].direction,
       hex
+    }
+    if (o.output) {
+      let output = r.stdout
+      try { output = JSON.parse(r.stdout) } catch {}
+      fixture.output = output
     }
     mkdirSync(dirname(o.out), { recursive: true })
     writeFileSync(o.out, JSON.stringify(fixture, null, 2) + '\n')

@@ -11,6 +11,8 @@ export interface Fixture {
   recorded: string
   direction: 'request' | 'reply'
   hex: string
+  /** What the traced command printed (record-fixture.mjs --output), parsed when JSON: iproute2's reading of these bytes. */
+  output?: unknown
   /** The hex decoded: one or more whole netlink messages. */
   bytes: Buffer
 }

@@ -109,7 +109,7 @@ export interface Link {
   bridge?: BridgeInfo
   vlan?: { id: number, protocol?: number, flags?: number }
   macvlan?: { mode: string, flags?: number }
-  vxlan?: { vni: number, group?: string, local?: string, port?: number, link?: number, ttl?: number, tos?: number, learning?: boolean }
+  vxlan?: { vni: number, group?: string, local?: string, port?: number, link?: number, ttl?: number, ttlInherit?: boolean, tos?: number, learning?: boolean }
   bridgePort?: BridgePort
 }
 
@@ -490,6 +490,7 @@ export function linkFromMessage (m: LinkMessage): Link {
           if (v.port !== undefined) x.port = v.port
           if (v.link !== undefined) x.link = v.link
           if (v.ttl !== undefined) x.ttl = v.ttl
+          if (v.ttlInherit !== undefined) x.ttlInherit = v.ttlInherit
           if (v.tos !== undefined) x.tos = v.tos
           if (v.learning !== undefined) x.learning = v.learning === 1
           link.vxlan = x

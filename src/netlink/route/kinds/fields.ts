@@ -23,6 +23,15 @@ export interface AttributeSet {
  */
 export const STRING_UNTERMINATED = 0x10000
 
+/**
+ * Marks an order entry of an attribute that requests send as a flag (no
+ * payload) and the kernel reports as a u8 0/1: IFLA_VXLAN_TTL_INHERIT has
+ * policy NLA_FLAG but vxlan_fill_info writes it with nla_put_u8. With the
+ * mark the attribute re-encodes as the u8 it came as. Above the 16 type bits,
+ * like STRING_UNTERMINATED.
+ */
+export const FLAG_AS_U8 = 0x20000
+
 /** True when the current attribute is a string without its terminating NUL. */
 export function unterminated (r: AttributeReader): boolean {
   return r.length === 0 || r.buf[r.offset + r.length - 1] !== 0

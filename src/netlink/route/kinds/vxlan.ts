@@ -1,7 +1,7 @@
 // The "vxlan" link kind: IFLA_VXLAN_* inside IFLA_INFO_DATA.
 import type { AttributeReader, NetlinkWriter } from '../../attributes.js'
 import { NetlinkDecodeError } from '../../errors.js'
-import { type AttributeSet, encodeAttributeSet, keepUnknown } from './fields.js'
+import { type AttributeSet, FLAG_AS_U8, encodeAttributeSet, keepUnknown } from './fields.js'
 import type { LinkKindDriver } from './registry.js'
 
 export const IFLA_VXLAN_ID = 1
@@ -72,6 +72,13 @@ export interface VxlanData extends AttributeSet {
   /** IPv6 flow label (be32) */
   label?: number
   gpe?: boolean
+  /**
+   * TTL inherited from the inner packet (`ttl inherit`). Requests carry it as
+   * a flag; the kernel reports it as a u8 0/1 on every vxlan. Decoded with
+   * keepOrder, the order remembers which form came (FLAG_AS_U8), so a kernel
+   * reply re-encodes byte for byte; without it, true is written as the flag
+   * (what the kernel accepts in a request) and false as nothing.
+   */
   ttlInherit?: boolean
   df?: number
   vnifilter?: number
@@ -115,7 +122,13 @@ function decode (r: AttributeReader, keepOrder = false): VxlanData {
       case IFLA_VXLAN_COLLECT_METADATA: d.collectMetadata = r.u8(); break
       case IFLA_VXLAN_LABEL: d.label = r.be32(); break
       case IFLA_VXLAN_GPE: d.gpe = true; break
-      case IFLA_VXLAN_TTL_INHERIT: d.ttlInherit = true; break
+      case IFLA_VXLAN_TTL_INHERIT:
+        if (r.length === 0) d.ttlInherit = true
+        else if (r.length === 1 && r.u8() <= 1) {
+          d.ttlInherit = r.u8() === 1
+          if (order !== undefined) order[order.length - 1]! |= FLAG_AS_U8
+        } else keepUnknown(d, r) // any other value or length stays as it came
+        break
       case IFLA_VXLAN_DF: d.df = r.u8(); break
       case IFLA_VXLAN_VNIFILTER: d.vnifilter = r.u8(); break
       default: keepUnknown(d, r)
@@ -168,7 +181,12 @@ function emit (w: NetlinkWriter, d: VxlanData, t: number): boolean {
     case IFLA_VXLAN_COLLECT_METADATA: if (d.collectMetadata === undefined) return false; w.u8(t, d.collectMetadata); return true
     case IFLA_VXLAN_LABEL: if (d.label === undefined) return false; w.be32(t, d.label); return true
     case IFLA_VXLAN_GPE: if (d.gpe !== true) return false; w.flag(t); return true
-    case IFLA_VXLAN_TTL_INHERIT: if (d.ttlInherit !== true) return false; w.flag(t); return true
+    case IFLA_VXLAN_TTL_INHERIT:
+      if (d.ttlInherit === undefined) return false
+      if ((t & FLAG_AS_U8) !== 0) { w.u8(t & 0xffff, d.ttlInherit ? 1 : 0); return true }
+      if (!d.ttlInherit) return false
+      w.flag(t)
+      return true
     case IFLA_VXLAN_DF: if (d.df === undefined) return false; w.u8(t, d.df); return true
     case IFLA_VXLAN_VNIFILTER: if (d.vnifilter === undefined) return false; w.u8(t, d.vnifilter); return true
     default: return false
