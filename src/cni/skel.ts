@@ -10,7 +10,7 @@
 // named by the config key `"logFile"` instead. `"logLevel"` ("error", "warn",
 // "info", "debug"; default "warn") sets the least severe level written. With
 // a logFile, an error result is also logged there.
-import { appendFileSync, readSync, writeSync } from 'node:fs'
+import { appendFileSync, fstatSync, readSync, writeSync } from 'node:fs'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetNS, ErrIOFailure, invalidConfig, toCniError } from './errors.js'
 import { readCniEnv, type CniCommand } from './env.js'
 import { checkCommandAllowed, checkVersionSupported, SUPPORTED_VERSIONS, versionOutput } from './version.js'
@@ -89,6 +89,12 @@ export interface PluginIO {
   stderr: (text: string) => void
   /** The caller, when not this process (the agent serves another one). Default LOCAL_CALLER. */
   caller?: Caller
+  /**
+   * Whether a bad environment may read stdin to put the config's version in
+   * its error (default true). False when stdin is a terminal: a person
+   * trying the binary by hand gets the error at once.
+   */
+  readStdinForErrors?: boolean
 }
 
 const COMMANDS: readonly string[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'STATUS']
@@ -102,6 +108,7 @@ export async function runPlugin (plugin: Plugin, options: { exit?: boolean } = {
   const code = await runPluginWith(plugin, {
     env: process.env,
     stdin: readAllStdin,
+    readStdinForErrors: !stdinIsCharacterDevice(),
     stdout: text => writeAll(1, text),
     stderr: text => writeAll(2, text)
   })
@@ -119,6 +126,21 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
   const versions = plugin.versions ?? SUPPORTED_VERSIONS
   let errorVersion: string | undefined
   let log: Logger | undefined
+  // stdin is read once: early when the environment is bad (only to put the
+  // config's version in that error), else where the Go skel reads it.
+  let stdinRead: { bytes: Buffer } | { error: unknown } | undefined
+  const readStdin = (): Buffer => {
+    if (stdinRead === undefined) {
+      try {
+        const s = typeof io.stdin === 'function' ? io.stdin() : io.stdin
+        stdinRead = { bytes: typeof s === 'string' ? Buffer.from(s) : Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength) }
+      } catch (err) {
+        stdinRead = { error: err }
+      }
+    }
+    if ('error' in stdinRead) throw new CniError(ErrIOFailure, `error reading from stdin: ${(stdinRead.error as Error).message}`)
+    return stdinRead.bytes
+  }
   try {
     let cni
     try {
@@ -127,6 +149,14 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
       if (err instanceof CniError && err.code === ErrInvalidEnvironmentVariables && (io.env.CNI_COMMAND ?? '') === '') {
         io.stderr(`${plugin.about ?? `CNI ${plugin.name} plugin (tscni)`}\nCNI protocol versions supported: ${versions.join(', ')}\n`)
         return 0
+      }
+      // The Go skel's order stays (the environment is judged before the
+      // config); only the error carries the config's version when stdin
+      // holds one.
+      try {
+        if (io.readStdinForErrors !== false) errorVersion = versionForErrors(parseConfigJSON(readStdin()))
+      } catch {
+        // Unreadable or not a config: the error goes out without a version.
       }
       throw err
     }
@@ -137,18 +167,12 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
       return 0
     }
 
-    let stdin: Buffer
-    try {
-      const s = typeof io.stdin === 'function' ? io.stdin() : io.stdin
-      stdin = typeof s === 'string' ? Buffer.from(s) : Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength)
-    } catch (err) {
-      throw new CniError(ErrIOFailure, `error reading from stdin: ${(err as Error).message}`)
-    }
+    const stdin = readStdin()
     const config = parseConfigJSON(stdin)
+    // From here on every error carries the config's version (also a bad name or an unknown command).
+    errorVersion = versionForErrors(config)
     const name = checkNetworkName(config)
     if (!COMMANDS.includes(command)) throw new CniError(ErrInvalidEnvironmentVariables, `unknown CNI_COMMAND: ${command}`)
-    const rawVersion = fieldCI(config, 'cniVersion')
-    if (typeof rawVersion === 'string') errorVersion = rawVersion
     const cniVersion = configVersion(config)
     errorVersion = cniVersion
     checkCommandAllowed(command, cniVersion, versions)
@@ -180,6 +204,17 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
     io.stdout(marshalIndent(e.toJSON(errorVersion)))
     return 1
   }
+}
+
+/**
+ * The version an error result carries for a parsed config: its cniVersion
+ * when that is a string ("0.1.0" when absent, null or "", as the skel reads
+ * it), none when it is of another type (that is itself error 6).
+ */
+function versionForErrors (config: JSONObject): string | undefined {
+  const v = fieldCI(config, 'cniVersion')
+  if (v === undefined || v === null || v === '') return configVersion(config)
+  return typeof v === 'string' ? v : undefined
 }
 
 /**
@@ -280,6 +315,14 @@ function makeLogger (plugin: string, command: string, containerId: string, confi
 
 const FILE_LOGGERS = new WeakSet<Logger>()
 function logsToFile (log: Logger): boolean { return FILE_LOGGERS.has(log) }
+
+function stdinIsCharacterDevice (): boolean {
+  try {
+    return fstatSync(0).isCharacterDevice()
+  } catch {
+    return false
+  }
+}
 
 const pause = new Int32Array(new SharedArrayBuffer(4))
 function sleepMs (ms: number): void { Atomics.wait(pause, 0, 0, ms) }

@@ -43,7 +43,7 @@ const conf = (v?: string, extra: object = {}): string => JSON.stringify({ ...(v 
 t.test('all missing env variables in one code-4 error, official order', async t => {
   const r = await run({ CNI_COMMAND: 'ADD' }, conf('1.0.0'))
   t.equal(r.code, 1)
-  t.same(r.json, { code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' })
+  t.same(r.json, { cniVersion: '1.0.0', code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' })
   t.same(r.calls, [])
   const c = await run({ CNI_COMMAND: 'CHECK', CNI_NETNS: '/x' }, conf('1.0.0'))
   t.equal(c.json.msg, 'required env variables [CNI_CONTAINERID,CNI_IFNAME,CNI_PATH] missing')
@@ -69,17 +69,18 @@ t.test('STATUS needs only CNI_COMMAND (CNI_PATH optional as in the spec)', async
 })
 
 t.test('invalid containerID and ifname → 4 with the official texts', async t => {
+  const v = { cniVersion: '1.0.0' }
   const cases: Array<[Record<string, string>, object]> = [
-    [{ CNI_CONTAINERID: '-bad' }, { code: 4, msg: 'invalid characters in containerID', details: '-bad' }],
-    [{ CNI_CONTAINERID: 'a b' }, { code: 4, msg: 'invalid characters in containerID', details: 'a b' }],
-    [{ CNI_IFNAME: 'abcdefghijklmnop' }, { code: 4, msg: 'interface name is too long', details: 'interface name should be less than 16 characters' }],
-    [{ CNI_IFNAME: '.' }, { code: 4, msg: 'interface name is . or ..' }],
-    [{ CNI_IFNAME: '..' }, { code: 4, msg: 'interface name is . or ..' }],
-    [{ CNI_IFNAME: 'eth/0' }, { code: 4, msg: 'interface name contains / or : or whitespace characters' }],
-    [{ CNI_IFNAME: 'eth:0' }, { code: 4, msg: 'interface name contains / or : or whitespace characters' }],
-    [{ CNI_IFNAME: 'eth 0' }, { code: 4, msg: 'interface name contains / or : or whitespace characters' }],
+    [{ CNI_CONTAINERID: '-bad' }, { ...v, code: 4, msg: 'invalid characters in containerID', details: '-bad' }],
+    [{ CNI_CONTAINERID: 'a b' }, { ...v, code: 4, msg: 'invalid characters in containerID', details: 'a b' }],
+    [{ CNI_IFNAME: 'abcdefghijklmnop' }, { ...v, code: 4, msg: 'interface name is too long', details: 'interface name should be less than 16 characters' }],
+    [{ CNI_IFNAME: '.' }, { ...v, code: 4, msg: 'interface name is . or ..' }],
+    [{ CNI_IFNAME: '..' }, { ...v, code: 4, msg: 'interface name is . or ..' }],
+    [{ CNI_IFNAME: 'eth/0' }, { ...v, code: 4, msg: 'interface name contains / or : or whitespace characters' }],
+    [{ CNI_IFNAME: 'eth:0' }, { ...v, code: 4, msg: 'interface name contains / or : or whitespace characters' }],
+    [{ CNI_IFNAME: 'eth 0' }, { ...v, code: 4, msg: 'interface name contains / or : or whitespace characters' }],
     // the containerID is checked first, and before missing variables are reported
-    [{ CNI_CONTAINERID: '_x', CNI_IFNAME: 'a/b' }, { code: 4, msg: 'invalid characters in containerID', details: '_x' }]
+    [{ CNI_CONTAINERID: '_x', CNI_IFNAME: 'a/b' }, { ...v, code: 4, msg: 'invalid characters in containerID', details: '_x' }]
   ]
   for (const [env, expected] of cases) {
     for (const cmd of ['ADD', 'CHECK', 'DEL']) {
@@ -117,9 +118,49 @@ t.test('VERSION: compact JSON + newline, stdin not read', async t => {
 
 t.test('unknown command → 4 after the config is read (bad JSON gives 6 first)', async t => {
   const r = await run({ ...BASE_ENV, CNI_COMMAND: 'NOPE' }, conf('1.0.0'))
-  t.same(r.json, { code: 4, msg: 'unknown CNI_COMMAND: NOPE' })
+  t.same(r.json, { cniVersion: '1.0.0', code: 4, msg: 'unknown CNI_COMMAND: NOPE' })
   const bad = await run({ ...BASE_ENV, CNI_COMMAND: 'NOPE' }, '{nope')
   t.equal(bad.json.code, 6)
+})
+
+t.test('errors found before the config is validated carry its cniVersion (the checks keep the Go order)', async t => {
+  const c11 = conf('1.1.0')
+  const cases: Array<[string, Record<string, string | undefined>, string, object]> = [
+    ['unknown CNI_COMMAND', { ...BASE_ENV, CNI_COMMAND: 'NOPE' }, c11, { code: 4, msg: 'unknown CNI_COMMAND: NOPE' }],
+    ['missing CNI_* variables', { CNI_COMMAND: 'ADD' }, c11, { code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' }],
+    ['invalid container ID', { ...BASE_ENV, CNI_COMMAND: 'ADD', CNI_CONTAINERID: '-x' }, c11, { code: 4, msg: 'invalid characters in containerID', details: '-x' }],
+    ['interface name too long', { ...BASE_ENV, CNI_COMMAND: 'DEL', CNI_IFNAME: 'a-very-long-ifname' }, c11, { code: 4, msg: 'interface name is too long', details: 'interface name should be less than 16 characters' }],
+    ['invalid interface name', { ...BASE_ENV, CNI_COMMAND: 'CHECK', CNI_IFNAME: 'a:b' }, c11, { code: 4, msg: 'interface name contains / or : or whitespace characters' }],
+    ['missing network name', { ...BASE_ENV, CNI_COMMAND: 'ADD' }, JSON.stringify({ cniVersion: '1.1.0', type: 'fake' }), { code: 7, msg: 'missing network name' }],
+    ['invalid network name', { ...BASE_ENV, CNI_COMMAND: 'ADD' }, JSON.stringify({ cniVersion: '1.1.0', name: 'bad name' }), { code: 7, msg: 'invalid characters found in network name', details: 'bad name' }]
+  ]
+  for (const [what, env, stdin, expected] of cases) {
+    const r = await run(env, stdin)
+    t.same(r.json, { cniVersion: '1.1.0', ...expected }, what)
+    t.same(r.calls, [], `${what}: the plugin is not called`)
+  }
+  // Several problems at once: the environment is still judged first (Go's order).
+  const both = await run({ CNI_COMMAND: 'ADD' }, JSON.stringify({ cniVersion: '0.4.0', name: 'bad name' }))
+  t.same(both.json, { cniVersion: '0.4.0', code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' })
+  // A config without cniVersion is 0.1.0, as everywhere else.
+  t.equal((await run({ CNI_COMMAND: 'ADD' }, conf(undefined))).json.cniVersion, '0.1.0')
+  // No version to give: not JSON, not an object, a version of the wrong type, stdin unreadable.
+  for (const stdin of ['{nope', '[]', JSON.stringify({ name: 'n', cniVersion: 1 })]) {
+    const r = await run({ CNI_COMMAND: 'ADD' }, stdin)
+    t.same(r.json, { code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' }, `stdin ${stdin}`)
+  }
+  const unreadable = await run({ CNI_COMMAND: 'ADD' }, () => { throw new Error('EIO') })
+  t.same(unreadable.json, { code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' }, 'an unreadable stdin: the env error as it is')
+  // stdin is read once: a bad environment reads it, nothing reads it twice.
+  let reads = 0
+  await run({ ...BASE_ENV, CNI_COMMAND: 'NOPE' }, () => { reads++; return Buffer.from(c11) })
+  t.equal(reads, 1)
+  // A terminal on stdin is not waited for.
+  let out = ''
+  let read = false
+  await runPluginWith(fakePlugin(), { env: { CNI_COMMAND: 'ADD' }, stdin: () => { read = true; return Buffer.from(c11) }, readStdinForErrors: false, stdout: s => { out += s }, stderr: () => {} })
+  t.equal(read, false)
+  t.same(JSON.parse(out), { code: 4, msg: 'required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing' })
 })
 
 t.test('a stdin read error → 5 error reading from stdin', async t => {
@@ -377,5 +418,5 @@ t.test('pluginHandler runs the plugin in process like a child would', async t =>
   t.equal(JSON.parse(ok.stdout).cniVersion, '0.3.1')
   const bad = await handler({ env: { ...BASE_ENV, CNI_COMMAND: 'ADD' }, stdin: Buffer.from('{}'), stderr: () => {} })
   t.equal(bad.exitCode, 1)
-  t.same(JSON.parse(bad.stdout), { code: 7, msg: 'missing network name' })
+  t.same(JSON.parse(bad.stdout), { cniVersion: '0.1.0', code: 7, msg: 'missing network name' })
 })
