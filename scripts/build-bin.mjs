@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // Builds the plugin executables:
 //   build/<plugin>.cjs   one esbuild bundle per plugin (CommonJS loads fastest)
+//   build/tscni.cjs      the operator CLI and the agent (src/cli/main.ts)
 //   build/native/*.node  the two native addons, dlopened directly
-//   bin/<plugin>         the launcher a runtime execs
+//   build/client         the native client (client/tscni-client.c), when a C compiler is there
+//   bin/<plugin>         what a runtime execs: the native client, which asks the
+//                        agent and else runs `node build/run.cjs <plugin>`
+//                        (named in bin/.tscni/fallback); without a C compiler,
+//                        a /bin/sh launcher of that same Node path
+//   bin/tscni            the CLI's launcher
 // Start-up is the largest cost of a plugin run, so the bundle avoids module
 // resolution, the packages' addon probing and zod on the happy path.
 import { build } from 'esbuild'
@@ -10,10 +16,13 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
+import { spawnSync } from 'node:child_process'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(root, 'package.json'))
 export const PLUGINS = ['loopback', 'host-local', 'bridge']
+/** Bundles that are not plugins: name → entry. */
+const TOOLS = { tscni: 'src/cli/main.ts' }
 
 const nativeShim = {
   name: 'tscni-native',
@@ -36,8 +45,8 @@ export async function buildPlugins (outDir = join(root, 'build')) {
   install(join(koffiPkg, 'linux_x64', 'koffi.node'), join(outDir, 'native', 'koffi.node'))
   install(join(root, 'scripts/bundle/run.cjs'), join(outDir, 'run.cjs'))
   const built = []
-  for (const name of PLUGINS) {
-    const entry = join(root, 'src', 'plugins', name, 'main.ts')
+  const entries = [...PLUGINS.map(name => [name, join(root, 'src', 'plugins', name, 'main.ts')]), ...Object.entries(TOOLS).map(([n, e]) => [n, join(root, e)])]
+  for (const [name, entry] of entries) {
     if (!existsSync(entry)) continue
     await build({
       entryPoints: [entry],
@@ -61,9 +70,37 @@ export async function buildPlugins (outDir = join(root, 'build')) {
       writeFileSync(join(outDir, `${name}.cjs.tmp`), text)
       renameSync(join(outDir, `${name}.cjs.tmp`), join(outDir, `${name}.cjs`))
     })
-    built.push(name)
+    if (PLUGINS.includes(name)) built.push(name)
   }
   return built
+}
+
+/**
+ * Compiles the native client into outDir/client with the system C compiler
+ * ($CC, else cc). Returns its path, or undefined with the reason when there
+ * is no compiler or it fails.
+ */
+export function buildClient (outDir = join(root, 'build')) {
+  const cc = process.env.CC || 'cc'
+  const out = join(outDir, 'client')
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', `${out}.tmp`, join(root, 'client', 'tscni-client.c')], { encoding: 'utf8' })
+  if (r.error !== undefined || r.status !== 0) {
+    return { why: r.error !== undefined ? `no C compiler (${cc}: ${r.error.code ?? r.error.message})` : `${cc} failed: ${(r.stderr || '').trim().split('\n')[0]}` }
+  }
+  renameSync(`${out}.tmp`, out)
+  return { path: out }
+}
+
+/** What the client execs without an agent: the node binary and run.cjs, one a line (DIR/.tscni/fallback). */
+export function fallbackText (buildDir, nodePath = process.execPath) {
+  return `${nodePath}\n${join(buildDir, 'run.cjs')}\n`
+}
+
+/** Writes a file through a temporary name and a rename (a plugin being exec'd meanwhile sees old or new). */
+export function writeAtomic (file, data, mode) {
+  writeFileSync(`${file}.tmp`, data, { mode })
+  chmodSync(`${file}.tmp`, mode)
+  renameSync(`${file}.tmp`, file)
 }
 
 /**
@@ -75,13 +112,27 @@ export function launcherText (name, buildDir, nodePath = process.execPath) {
   return `#!/bin/sh\n# tscni-plugin: ${name}\nunset NODE_EXTRA_CA_CERTS\nexec ${nodePath} ${join(buildDir, 'run.cjs')} ${name} "$@"\n`
 }
 
+/** A launcher of a bundle that is not a plugin (no marker). */
+export function toolLauncherText (name, buildDir, nodePath = process.execPath) {
+  return `#!/bin/sh\nunset NODE_EXTRA_CA_CERTS\nexec ${nodePath} ${join(buildDir, 'run.cjs')} ${name} "$@"\n`
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const built = await buildPlugins()
-  mkdirSync(join(root, 'bin'), { recursive: true })
+  const bin = join(root, 'bin')
+  mkdirSync(join(bin, '.tscni'), { recursive: true })
+  const client = built.length > 0 ? buildClient() : { why: 'no plugin' }
+  writeAtomic(join(bin, '.tscni', 'fallback'), fallbackText(join(root, 'build')), 0o644)
   for (const name of built) {
-    const file = join(root, 'bin', name)
-    writeFileSync(file, launcherText(name, join(root, 'build')))
-    chmodSync(file, 0o755)
+    const file = join(bin, name)
+    if (client.path !== undefined) {
+      copyFileSync(client.path, `${file}.tmp`)
+      chmodSync(`${file}.tmp`, 0o755)
+      renameSync(`${file}.tmp`, file)
+    } else {
+      writeAtomic(file, launcherText(name, join(root, 'build')), 0o755)
+    }
   }
-  console.log(`built ${built.map(n => `bin/${n}`).join(', ') || 'no plugin yet'}`)
+  writeAtomic(join(bin, 'tscni'), toolLauncherText('tscni', join(root, 'build')), 0o755)
+  console.log(`built ${built.map(n => `bin/${n}`).join(', ') || 'no plugin yet'} (${client.path !== undefined ? 'native client' : `Node launchers: ${client.why}`}), bin/tscni`)
 }

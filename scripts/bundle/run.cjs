@@ -25,5 +25,7 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
     } catch {}
   })
 }
+// The bundle sees argv as if it were run directly: [node, <name>, args…].
+process.argv.splice(1, 1)
 const mod = { exports: {} }
 script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname)

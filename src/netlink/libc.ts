@@ -23,6 +23,10 @@ interface Libc {
   flock: (fd: number, op: number) => number
   flockAsync: (fd: number, op: number, cb: (err: unknown, res: number) => void) => void
   gettid: () => number
+  getsockoptUcred: (fd: number, level: number, opt: number, out: Record<string, number>, len: number[]) => number
+  getsockoptInt: (fd: number, level: number, opt: number, out: number[], len: number[]) => number
+  setsockoptInt: (fd: number, level: number, opt: number, value: number[], len: number) => number
+  pidfdSendSignal: (pidfd: number, sig: number) => number
   errno: () => number
 }
 
@@ -33,6 +37,8 @@ function load (): Libc {
   const koffi = loadKoffi()
   const lib = koffi.load('libc.so.6')
   const flock = lib.func('int flock(int fd, int op)')
+  koffi.struct('tscni_ucred', { pid: 'int32_t', uid: 'uint32_t', gid: 'uint32_t' })
+  const syscall = lib.func('long syscall(long nr, ...)')
   libc = {
     setns: lib.func('int setns(int fd, int nstype)'),
     unshare: lib.func('int unshare(int flags)'),
@@ -41,6 +47,10 @@ function load (): Libc {
     flock,
     flockAsync: (fd, op, cb) => { flock.async(fd, op, cb) },
     gettid: lib.func('int gettid(void)'),
+    getsockoptUcred: lib.func('int getsockopt(int fd, int level, int opt, _Out_ tscni_ucred *val, _Inout_ uint32_t *len)'),
+    getsockoptInt: lib.func('int getsockopt(int fd, int level, int opt, _Out_ int *val, _Inout_ uint32_t *len)'),
+    setsockoptInt: lib.func('int setsockopt(int fd, int level, int opt, _In_ int *val, uint32_t len)'),
+    pidfdSendSignal: (pidfd, sig) => Number(syscall(SYS_pidfd_send_signal, 'int', pidfd, 'int', sig, 'void *', null, 'unsigned int', 0)),
     errno: () => koffi.errno()
   }
   return libc
@@ -71,6 +81,42 @@ export function mount (src: string | null, target: string, fstype: string | null
   check(load().mount(src, target, fstype, flags, null), 'mount', what)
 }
 export function umount2 (target: string, flags: number): void { check(load().umount2(target, flags), 'umount2', target) }
+export const SOL_SOCKET = 1
+export const SO_PEERCRED = 17
+/** Linux 6.5+: a pidfd of the peer process as it was at connect(). */
+export const SO_PEERPIDFD = 77
+const SYS_pidfd_send_signal = 424
+
+/** The peer of a unix socket, as the kernel recorded it at connect(). */
+export interface PeerCredentials { pid: number, uid: number, gid: number }
+
+export function peerCredentials (fd: number): PeerCredentials {
+  const out = { pid: 0, uid: 0, gid: 0 }
+  check(load().getsockoptUcred(fd, SOL_SOCKET, SO_PEERCRED, out, [12]), 'getsockopt', 'SO_PEERCRED')
+  return { pid: out.pid, uid: out.uid, gid: out.gid }
+}
+
+/** A pidfd of the socket's peer (SO_PEERPIDFD), or undefined where the kernel lacks it. The caller closes it. */
+export function peerPidfd (fd: number): number | undefined {
+  const out = [-1]
+  if (load().getsockoptInt(fd, SOL_SOCKET, SO_PEERPIDFD, out, [4]) === -1) {
+    const errno = load().errno()
+    if (errno === 92 /* ENOPROTOOPT */ || errno === 22 /* EINVAL */) return undefined
+    throw new SystemCallError('getsockopt', errno, 'SO_PEERPIDFD')
+  }
+  return out[0]
+}
+
+/** Whether the process behind a pidfd is still running (signal 0 through pidfd_send_signal). */
+export function pidfdAlive (pidfd: number): boolean {
+  return load().pidfdSendSignal(pidfd, 0) === 0
+}
+
+/** setsockopt(fd, level, opt, &int) */
+export function setsockoptInt (fd: number, level: number, opt: number, value: number, what: string): void {
+  check(load().setsockoptInt(fd, level, opt, [value], 4), 'setsockopt', what)
+}
+
 /** Blocking flock on the calling thread. */
 export function flock (fd: number, op: number, what: string): void { check(load().flock(fd, op), 'flock', what) }
 /** flock on a koffi worker thread, so the event loop goes on while we wait for the lock. */
