@@ -19,7 +19,7 @@ import type { VethData } from '../../src/netlink/route/kinds/veth.js'
 import type { AttributeSet } from '../../src/netlink/route/kinds/fields.js'
 import {
   KernelFeatureError, buildAddLinkRequest, buildBridgeDumpRequest, buildBridgeVlanDumpRequest, buildBridgeVlanRequest,
-  buildCreateBridgeRequest, buildCreateVethRequest, buildDeleteLinkRequest, buildGetLinkRequest, buildListLinksRequest,
+  buildCreateBridgeRequest, buildSetBridgeRequest, buildCreateVethRequest, buildDeleteLinkRequest, buildGetLinkRequest, buildListLinksRequest,
   buildSetBridgePortRequest, buildSetLinkRequest, linkFromMessage, type Link
 } from '../../src/netlink/route/links.js'
 
@@ -66,6 +66,8 @@ const REQUESTS: Array<[string, () => Buffer]> = [
   ['add-bridge', () => buildCreateBridgeRequest({ name: 'br0' })],
   ['add-bridge-mtu', () => buildCreateBridgeRequest({ name: 'br0', mtu: 1400 })],
   ['add-bridge-vlan-filtering', () => buildCreateBridgeRequest({ name: 'br0', vlanFiltering: true })],
+  ['add-bridge-group-fwd-mask', () => buildCreateBridgeRequest({ name: 'br0', mac: '02:00:00:00:00:42', groupFwdMask: 0x4000 })],
+  ['set-bridge-group-fwd-mask', () => buildSetBridgeRequest(2, { groupFwdMask: 0x4000 })],
   ['add-veth', () => buildCreateVethRequest({ name: 'veth0', peerName: 'veth1' })],
   ['add-veth-peer-netns', () => buildCreateVethRequest({ name: 'veth0', peerName: 'eth0', peerNetNsFd: 4 })],
   ['add-vlan', () => buildAddLinkRequest({ name: 'veth0.10', kind: 'vlan', parent: 3, data: { id: 10 } })],

@@ -293,6 +293,21 @@ export function buildCreateBridgeRequest (spec: BridgeSpec): Buffer {
   return buildAddLinkRequest(r)
 }
 
+/** What `setBridge` can change on an existing bridge (IFLA_BR_*). */
+export type BridgeChange = Omit<BridgeSpec, 'name' | 'mtu' | 'mac' | 'txqlen' | 'up'>
+
+/**
+ * RTM_NEWLINK without NLM_F_CREATE carrying IFLA_LINKINFO{bridge, IFLA_BR_*}:
+ * changes an existing bridge's settings, as `ip link set dev BR type bridge …`.
+ */
+export function buildSetBridgeRequest (ref: LinkRef, change: BridgeChange): Buffer {
+  const a: LinkAttributes = {}
+  const index = refAttributes(ref, a)
+  const data = bridgeData({ name: '', ...change })
+  a.linkInfo = data !== undefined ? { kind: 'bridge', data } : { kind: 'bridge' }
+  return message(RTM_NEWLINK, FLAGS_ACK, linkMessage(index, a))
+}
+
 /** Both ends in one request: the peer is a whole ifinfomsg inside VETH_INFO_PEER. */
 export function buildCreateVethRequest (spec: VethRequestSpec): Buffer {
   const peer: LinkAttributes = {}
@@ -609,6 +624,16 @@ export class LinkService {
       await this.socket.ack(buildCreateBridgeRequest(spec), `RTM_NEWLINK bridge ${spec.name}`)
     } catch (err) {
       throw spec.vlanFiltering === true ? mapUnsupported(err, VLAN_FILTERING) : err
+    }
+  }
+
+  /** Changes an existing bridge's IFLA_BR_* settings (e.g. groupFwdMask). */
+  async setBridge (ref: LinkRef, change: BridgeChange): Promise<void> {
+    const what = Object.entries(change).map(([k, v]) => `${k} ${String(v)}`).join(' ')
+    try {
+      await this.socket.ack(buildSetBridgeRequest(ref, change), `RTM_NEWLINK set ${describe(ref)} type bridge ${what}`)
+    } catch (err) {
+      throw change.vlanFiltering === true ? mapUnsupported(err, VLAN_FILTERING) : err
     }
   }
 
