@@ -1,15 +1,18 @@
 // Route codec, the fast dump decoder and the request builders against
 // recorded iproute2 requests and kernel replies (fixtures/route/).
 import t from 'tap'
+import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
 import { fuzzDecoder, messagesOf, reencode } from '../helpers/route-codec.js'
 import { NetlinkDecodeError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage } from '../../src/netlink/message.js'
-import { AF_INET, AF_INET6, RTM_GETROUTE, RTM_NEWROUTE } from '../../src/netlink/route/rtnetlink.js'
+import { AF_INET, AF_INET6, AF_MPLS, AF_PACKET, RTM_GETROUTE, RTM_NEWROUTE } from '../../src/netlink/route/rtnetlink.js'
 import {
   RTAX_ADVMSS, RTAX_MTU, RTA_DST, RTA_GATEWAY, RTA_MULTIPATH, RTA_OIF, RTA_TABLE, RTM_F_CLONED, RTN_BROADCAST, RTN_LOCAL,
   RTN_UNICAST, RTPROT_BOOT, RTPROT_KERNEL, RTPROT_STATIC, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_TABLE_LOCAL, RT_TABLE_MAIN,
-  RT_TABLE_UNSPEC, RT_TABLE_COMPAT, decodeRoute, decodeRouteMessage, encodeRouteMessage, type Route
+  RT_TABLE_UNSPEC, RT_TABLE_COMPAT, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_METRICS, RTA_NEWDST, RTA_VIA, RTA_FLOW, RT_SCOPE_UNIVERSE,
+  LWTUNNEL_ENCAP_MPLS, MPLS_IPTUNNEL_DST, decodeRoute, decodeRouteMessage, encodeRouteMessage, formatMplsLabels, parseMplsLabels,
+  type Route
 } from '../../src/netlink/route/route.js'
 import {
   buildAddRouteRequest, buildAppendRouteRequest, buildCreateRouteRequest, buildDeleteRouteRequest, buildGetRouteRequest,
@@ -17,7 +20,7 @@ import {
 } from '../../src/netlink/route/routes.js'
 import { indexNamer } from '../../src/netlink/route/interface-name.js'
 import { formatIPv4, formatIPv6 } from '../../src/netlink/addr.js'
-import { NetlinkWriter } from '../../src/netlink/attributes.js'
+import { NetlinkWriter, NLA_F_NESTED, NLA_F_NET_BYTEORDER } from '../../src/netlink/attributes.js'
 import { rng } from '../helpers/route-codec.js'
 
 const VA = 3 // veth "va" in the recorded namespaces
@@ -39,15 +42,57 @@ const REQUESTS: Array<[string, () => Buffer]> = [
   ['replace', () => buildReplaceRouteRequest({ dst: '10.5.0.0/16', gateway: '10.1.0.254', oif: VA })],
   ['del-default', () => buildDeleteRouteRequest({ dst: 'default', gateway: '10.1.0.254', oif: VA })],
   ['del-table-1000', () => buildDeleteRouteRequest({ dst: '10.9.0.0/16', table: 1000 })],
-  ['get-request', () => buildGetRouteRequest('10.1.0.9')]
+  ['get-request', () => buildGetRouteRequest('10.1.0.9')],
+  ['add-via-inet6', () => buildAddRouteRequest({ dst: '10.11.0.0/16', via: { family: AF_INET6, address: 'fe80::1' }, oif: VA })],
+  ['add-realms', () => buildAddRouteRequest({ dst: '10.13.0.0/16', gateway: '10.1.0.254', oif: VA, flow: 3 << 16 | 5 })],
+  ['add-encap-mpls', () => buildAddRouteRequest({ dst: '10.12.0.0/16', encap: { mpls: '200/300' }, gateway: '10.1.0.254', oif: VA })],
+  ['add-v6-dev', () => buildAddRouteRequest({ dst: '2001:db8:5::/64', oif: VA })],
+  ['del-v6-dev', () => buildDeleteRouteRequest({ dst: '2001:db8:5::/64', oif: VA })],
+  ['mpls-add-swap', () => buildAddRouteRequest({ family: AF_MPLS, dst: '100', newdst: '200/300', via: { family: AF_INET, address: '10.1.0.254' }, oif: VA })],
+  ['mpls-add-via-link', () => buildAddRouteRequest({ family: AF_MPLS, dst: '101', via: { family: AF_PACKET, address: '02:00:00:00:00:01' }, oif: VA })],
+  ['mpls-add-multipath', () => buildAddRouteRequest({
+    family: AF_MPLS,
+    dst: '102',
+    multipath: [
+      { newdst: '500', via: { family: AF_INET, address: '10.1.0.254' }, oif: VA },
+      { newdst: '600/700', via: { family: AF_INET6, address: 'fe80::1' }, oif: VC }
+    ]
+  })]
 ]
+
+/**
+ * iproute2 leaves the padding after RTA_ENCAP_TYPE (a u16) uninitialised:
+ * add-encap-mpls carries 01 00 there. Encoders write zeros; these fixtures
+ * are compared with their attribute padding zeroed.
+ */
+const GARBAGE_PADDING = new Set(['add-encap-mpls'])
+function zeroPadding (msg: Buffer): Buffer {
+  const b = Buffer.from(msg)
+  for (let p = 16 + 12; p + 4 <= b.length;) {
+    const len = b.readUInt16LE(p)
+    if (len < 4) break
+    b.fill(0, p + len, Math.min(p + ((len + 3) & ~3), b.length))
+    p += (len + 3) & ~3
+  }
+  return b
+}
+
+const FIXTURES = readdirSync(new URL('../../fixtures/route/', import.meta.url)).filter(f => f.endsWith('.json')).map(f => f.slice(0, -5))
 
 t.test('builders reproduce iproute2 requests byte for byte', async t => {
   for (const [name, build] of REQUESTS) {
     const f = loadFixture(`fixtures/route/${name}.json`)
     t.equal(f.direction, 'request')
-    t.equal(normaliseSeqPid(build()).toString('hex'), normaliseSeqPid(f.bytes).toString('hex'), `${name}: ${f.command}`)
+    let expected = normaliseSeqPid(f.bytes)
+    if (GARBAGE_PADDING.has(name)) {
+      t.not(zeroPadding(expected).toString('hex'), expected.toString('hex'), `${name}: iproute2 left non-zero padding`)
+      expected = zeroPadding(expected)
+    }
+    t.equal(normaliseSeqPid(build()).toString('hex'), expected.toString('hex'), `${name}: ${f.command}`)
   }
+  const covered = new Set(REQUESTS.map(r => r[0]))
+  const requests = FIXTURES.filter(n => loadFixture(`fixtures/route/${n}.json`).direction === 'request')
+  t.same(requests.filter(n => !covered.has(n)), [], 'every recorded request has a builder check')
 })
 
 t.test('table ids above 255: rtm_table RT_TABLE_UNSPEC and RTA_TABLE, as iproute2 sends', async t => {
@@ -72,13 +117,13 @@ t.test('multipath request: struct rtnexthop with the weight in rtnh_hops', async
   ])
   t.same(m.attributeOrder, [RTA_DST, RTA_MULTIPATH])
   const fast = decodeRoute(req!.bytes, 16, req!.bytes.length)
-  t.same(fast.multipath, [{ gateway: '10.1.0.254', oif: VA, weight: 1, flags: 0 }, { gateway: '10.2.0.254', oif: VC, weight: 3, flags: 0 }])
+  t.same(fast.multipath, [{ gateway: '10.1.0.254', oif: VA, weight: 1, flags: 0, flow: undefined, newdst: undefined }, { gateway: '10.2.0.254', oif: VC, weight: 3, flags: 0, flow: undefined, newdst: undefined }])
 })
 
 function none (): Omit<Route, 'family' | 'dst' | 'table' | 'protocol' | 'scope' | 'type'> {
   return {
-    src: undefined, tos: 0, flags: 0, gateway: undefined, via: undefined, oif: undefined, iif: undefined, priority: undefined,
-    prefsrc: undefined, pref: undefined, nhId: undefined, expires: undefined, mark: undefined, metrics: undefined, multipath: undefined
+    src: undefined, tos: 0, flags: 0, gateway: undefined, via: undefined, newdst: undefined, oif: undefined, iif: undefined, priority: undefined,
+    prefsrc: undefined, pref: undefined, nhId: undefined, expires: undefined, mark: undefined, flow: undefined, metrics: undefined, multipath: undefined
   }
 }
 
@@ -155,14 +200,107 @@ t.test('the two decoders agree on every recorded route', async t => {
 
 t.test('decode → encode gives the same bytes for every recorded message', async t => {
   let n = 0
-  const names = [...REQUESTS.map(r => r[0]), 'dump-v4', 'dump-v6', 'dump-table-1000', 'dump-multipath', 'get-reply']
+  const names = FIXTURES.filter(f => f !== 'error-eexist')
   for (const name of names) {
     for (const m of messagesOf(loadFixture(`fixtures/route/${name}.json`).bytes)) {
       const decoded = decodeRouteMessage(m.bytes, 16, m.bytes.length)
-      t.equal(reencode(m, decoded, encodeRouteMessage).toString('hex'), m.bytes.toString('hex'), `${name} message ${n++}`)
+      const expected = GARBAGE_PADDING.has(name) ? zeroPadding(m.bytes) : m.bytes
+      t.equal(reencode(m, decoded, encodeRouteMessage).toString('hex'), expected.toString('hex'), `${name} message ${n++}`)
     }
   }
-  t.ok(n >= 50)
+  t.ok(n >= 60, `${n} messages`)
+})
+
+t.test('MPLS routes: labels as labels, RTA_VIA of any family (iproute2 requests; this kernel has no MPLS)', async t => {
+  const msg = (name: string): ReturnType<typeof decodeRouteMessage> => {
+    const [m] = messagesOf(loadFixture(`fixtures/route/${name}.json`).bytes)
+    return decodeRouteMessage(m!.bytes, 16, m!.bytes.length)
+  }
+  // Expected values: the labels and addresses on each recorded iproute2 command line.
+  const swap = msg('mpls-add-swap')
+  t.match(swap, { family: AF_MPLS, dstLength: 20, scope: RT_SCOPE_UNIVERSE })
+  t.same(swap.attributes, { dst: '100', newdst: '200/300', via: { family: AF_INET, address: '10.1.0.254' }, oif: VA })
+  t.same(swap.attributeOrder, [1, RTA_NEWDST, RTA_VIA, RTA_OIF])
+  t.same(msg('mpls-add-via-link').attributes, { dst: '101', via: { family: AF_PACKET, address: '02:00:00:00:00:01' }, oif: VA })
+  const mp = msg('mpls-add-multipath')
+  t.equal(mp.attributes.dst, '102')
+  t.same(mp.attributes.multipath!.map(nh => [nh.ifindex, nh.attributes]), [
+    [VA, { newdst: '500', via: { family: AF_INET, address: '10.1.0.254' } }],
+    [VC, { newdst: '600/700', via: { family: AF_INET6, address: 'fe80::1' } }]
+  ])
+  // The fast decoder agrees.
+  for (const name of ['mpls-add-swap', 'mpls-add-via-link', 'mpls-add-multipath']) {
+    const [m] = messagesOf(loadFixture(`fixtures/route/${name}.json`).bytes)
+    const r = decodeRoute(m!.bytes, 16, m!.bytes.length)
+    const full = msg(name).attributes
+    t.same([r.dst, r.newdst, r.via], [full.dst, full.newdst, full.via?.address], name)
+  }
+  const [m] = messagesOf(loadFixture('fixtures/route/mpls-add-multipath.json').bytes)
+  t.same(decodeRoute(m!.bytes, 16, m!.bytes.length).multipath!.map(nh => [nh.gateway, nh.newdst]), [['10.1.0.254', '500'], ['fe80::1', '600/700']])
+  // encap mpls: RTA_ENCAP (iproute2 marks it NLA_F_NESTED) holding MPLS_IPTUNNEL_DST.
+  const encap = msg('add-encap-mpls')
+  t.equal(encap.attributes.encapType, LWTUNNEL_ENCAP_MPLS)
+  t.equal(encap.attributes.encap!.type, RTA_ENCAP | NLA_F_NESTED)
+  t.same(encap.attributeOrder, [1, RTA_ENCAP | NLA_F_NESTED, RTA_ENCAP_TYPE, RTA_GATEWAY, RTA_OIF])
+  const inner = Buffer.from(encap.attributes.encap!.data)
+  t.equal(inner.readUInt16LE(2), MPLS_IPTUNNEL_DST)
+  t.equal(formatMplsLabels(inner, 4, inner.readUInt16LE(0) - 4), '200/300')
+})
+
+t.test('label stacks: text ↔ bytes, and stacks the kernel would refuse stay raw', async t => {
+  t.same([...parseMplsLabels('100')], [0x00, 0x06, 0x41, 0x00], 'label 100, bottom of stack')
+  t.same([...parseMplsLabels('200/300')], [0x00, 0x0c, 0x80, 0x00, 0x00, 0x12, 0xc1, 0x00])
+  t.equal(formatMplsLabels(parseMplsLabels('1048575/0/16'), 0, 12), '1048575/0/16')
+  t.throws(() => parseMplsLabels('1048576'), TypeError)
+  t.throws(() => parseMplsLabels('1.2.3.4'), TypeError)
+  t.equal(formatMplsLabels(Uint8Array.of(0, 6, 0x40, 0), 0, 4), undefined, 'no bottom-of-stack bit')
+  t.equal(formatMplsLabels(Uint8Array.of(0, 6, 0x41, 5), 0, 4), undefined, 'a TTL')
+  t.equal(formatMplsLabels(Uint8Array.of(0, 6, 0x43, 0), 0, 4), undefined, 'a traffic class')
+  t.equal(formatMplsLabels(Uint8Array.of(0, 6, 0x41, 0, 0, 6, 0x41, 0), 0, 8), undefined, 'bottom of stack in the middle')
+  // Such a stack in RTA_NEWDST is kept raw, in its place: the message still re-encodes as it came.
+  const [m] = messagesOf(loadFixture('fixtures/route/mpls-add-swap.json').bytes)
+  const odd = Buffer.from(m!.bytes)
+  const at = odd.indexOf(Buffer.from([0x0c, 0x00, RTA_NEWDST, 0x00]))
+  odd[at + 4 + 3] = 64 // a TTL in the first label
+  const decoded = decodeRouteMessage(odd, 16, odd.length)
+  t.equal(decoded.attributes.newdst, undefined)
+  t.equal(decoded.attributes.unknown?.[0]?.type, RTA_NEWDST)
+  t.equal(reencode({ ...m!, bytes: odd }, decoded, encodeRouteMessage).toString('hex'), odd.toString('hex'))
+})
+
+t.test('attribute flags are kept as received: NLA_F_NESTED on RTA_METRICS/RTA_MULTIPATH (as Go netlink libraries send)', async t => {
+  // Recorded iproute2 requests with the flag set on the nest, as vishvananda/netlink builds them.
+  for (const [name, type] of [['add-metric-mtu', RTA_METRICS], ['add-multipath', RTA_MULTIPATH], ['add-realms', RTA_FLOW]] as const) {
+    const [m] = messagesOf(loadFixture(`fixtures/route/${name}.json`).bytes)
+    const flagged = Buffer.from(m!.bytes)
+    const flag = type === RTA_FLOW ? NLA_F_NET_BYTEORDER : NLA_F_NESTED
+    let found = 0
+    for (let p = 16 + 12; p < flagged.length; p += (flagged.readUInt16LE(p) + 3) & ~3) {
+      if (flagged.readUInt16LE(p + 2) === type) { flagged.writeUInt16LE(type | flag, p + 2); found++ }
+    }
+    t.equal(found, 1, `${name}: the attribute is there`)
+    const decoded = decodeRouteMessage(flagged, 16, flagged.length)
+    t.equal(reencode({ ...m!, bytes: flagged }, decoded, encodeRouteMessage).toString('hex'), flagged.toString('hex'), `${name}: flag 0x${flag.toString(16)} on type ${type} kept`)
+    t.same(decodeRoute(flagged, 16, flagged.length), decodeRoute(m!.bytes, 16, m!.bytes.length), `${name}: the flag changes nothing else`)
+  }
+})
+
+t.test('realms (RTA_FLOW) and RTA_VIA in a kernel dump, against ip -j route show', async t => {
+  const f = loadFixture('fixtures/route/dump-via-realms.json')
+  const ip = f.output as Array<Record<string, any>>
+  const routes = messagesOf(f.bytes).map(m => decodeRoute(m.bytes, 16, m.bytes.length))
+  t.equal(routes.length, ip.length)
+  const realm = (flow: { from?: string, to: string } | undefined): number | undefined => flow === undefined ? undefined : (Number(flow.from ?? 0) << 16) | Number(flow.to)
+  routes.forEach((r, i) => {
+    const j = ip[i]!
+    t.equal(r.dst, j.dst.includes('/') ? j.dst : `${j.dst}/32`, j.dst)
+    t.equal(r.flow, realm(j.flow), `${j.dst}: realms`)
+    t.equal(r.gateway, j.gateway, `${j.dst}: gateway`)
+    t.equal(r.via, j.via?.host, `${j.dst}: via`)
+    t.same(r.multipath?.map(nh => [nh.gateway, nh.flow, nh.weight]), j.nexthops?.map((nh: any) => [nh.gateway, realm(nh.flow), nh.weight]), `${j.dst}: nexthops`)
+  })
+  const via = messagesOf(f.bytes).map(m => decodeRouteMessage(m.bytes, 16, m.bytes.length)).find(m => m.attributes.via !== undefined)
+  t.same(via?.attributes.via, { family: AF_INET6, address: 'fe80::1' })
 })
 
 t.test('the EEXIST reply to a duplicate route', async t => {

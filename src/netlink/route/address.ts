@@ -163,7 +163,7 @@ export function decodeAddressMessage (buf: Uint8Array, start: number, end: numbe
   }
   const r = new AttributeReader(buf, start + IFADDRMSG_SIZE, end)
   while (r.next()) {
-    order.push(r.type)
+    order.push(r.rawType)
     switch (r.type) {
       case IFA_ADDRESS: a.address = readAddress(r, 'IFA_ADDRESS'); break
       case IFA_LOCAL: a.local = readAddress(r, 'IFA_LOCAL'); break

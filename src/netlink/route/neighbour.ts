@@ -180,7 +180,7 @@ export function decodeNeighbourMessage (buf: Uint8Array, start: number, end: num
   }
   const r = new AttributeReader(buf, start + NDMSG_SIZE, end)
   while (r.next()) {
-    order.push(r.type)
+    order.push(r.rawType)
     switch (r.type) {
       case NDA_DST:
         if (r.length !== 4 && r.length !== 16) throw new NetlinkDecodeError(`NDA_DST holds ${r.length} bytes, not an IPv4 or IPv6 address`, r.offset)

@@ -5,10 +5,10 @@
 //   - decodeRoute: the fast path for dumps, straight into a flat Route of
 //     fixed shape (no reader object, no per-attribute closure or slice).
 // The friendly API is in routes.ts.
-import { AttributeReader, NLA_TYPE_MASK, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, NLA_F_NESTED, NLA_TYPE_MASK, NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
-import { formatMAC, parseIP } from '../addr.js'
-import { AF_INET, AF_INET6 } from './rtnetlink.js'
+import { formatMAC, parseIP, parseMAC } from '../addr.js'
+import { AF_INET, AF_INET6, AF_MPLS } from './rtnetlink.js'
 import { writeAttributesInOrder } from './attribute-order.js'
 
 // rtm_type
@@ -138,6 +138,23 @@ export const RTNH_F_LINKDOWN = 16
 export const RTNH_F_UNRESOLVED = 32
 export const RTNH_F_TRAP = 64
 
+// RTA_ENCAP_TYPE (enum lwtunnel_encap_types)
+export const LWTUNNEL_ENCAP_NONE = 0
+export const LWTUNNEL_ENCAP_MPLS = 1
+export const LWTUNNEL_ENCAP_IP = 2
+export const LWTUNNEL_ENCAP_ILA = 3
+export const LWTUNNEL_ENCAP_IP6 = 4
+export const LWTUNNEL_ENCAP_SEG6 = 5
+export const LWTUNNEL_ENCAP_BPF = 6
+export const LWTUNNEL_ENCAP_SEG6_LOCAL = 7
+export const LWTUNNEL_ENCAP_RPL = 8
+export const LWTUNNEL_ENCAP_IOAM6 = 9
+export const LWTUNNEL_ENCAP_XFRM = 10
+
+// RTA_ENCAP members for LWTUNNEL_ENCAP_MPLS (linux/mpls_iptunnel.h)
+export const MPLS_IPTUNNEL_DST = 1
+export const MPLS_IPTUNNEL_TTL = 2
+
 // RTA_PREF (IPv6 router preference, RFC 4191)
 export const ICMPV6_ROUTER_PREF_LOW = 0x3
 export const ICMPV6_ROUTER_PREF_MEDIUM = 0x0
@@ -163,17 +180,74 @@ export interface RouteCacheInfo {
   tsage: number
 }
 
-/** RTA_VIA: struct rtvia, a gateway of another family (IPv4 via IPv6). */
+/**
+ * RTA_VIA: struct rtvia, a gateway of another family: an IPv4 route via an
+ * IPv6 router, an MPLS route via an IPv4/IPv6 router or a link-layer address
+ * (AF_PACKET). `address` is IP text for AF_INET/AF_INET6, else the bytes as
+ * colon-separated hex ("02:00:00:00:00:01"; "" for none).
+ */
 export interface RouteVia {
   family: number
   address: string
+}
+
+// ---- MPLS label stacks (RTA_DST of AF_MPLS routes, RTA_NEWDST) ----
+
+/** The largest MPLS label (20 bits). */
+export const MPLS_LABEL_MAX = 0xfffff
+
+/**
+ * A label stack as iproute2 writes it, "100" or "200/300", from struct
+ * mpls_label entries (be32: label << 12 | tc << 9 | bos << 8 | ttl). Only
+ * stacks the kernel itself sends and accepts are text: traffic class and TTL
+ * 0, bottom-of-stack set on the last entry only. Anything else → undefined
+ * (the codec keeps such an attribute raw, so it still re-encodes as it came).
+ */
+export function formatMplsLabels (b: Uint8Array, off: number, len: number): string | undefined {
+  if (len === 0 || (len & 3) !== 0) return undefined
+  let s = ''
+  for (let p = off; p < off + len; p += 4) {
+    const last = p + 4 === off + len
+    if ((b[p + 2]! & 0x0e) !== 0 || b[p + 3] !== 0 || ((b[p + 2]! & 1) === 1) !== last) return undefined
+    const label = (b[p]! << 12) | (b[p + 1]! << 4) | (b[p + 2]! >> 4)
+    s += (p === off ? '' : '/') + String(label)
+  }
+  return s
+}
+
+/**
+ * RTA_ENCAP for LWTUNNEL_ENCAP_MPLS (`encap mpls 200/300 [ttl N]`): the
+ * labels to push and an optional TTL, nested and marked NLA_F_NESTED as
+ * iproute2 sends it.
+ */
+export function mplsEncapAttribute (labels: string, ttl?: number): RawAttribute {
+  const w = new NetlinkWriter(32)
+  w.attr(MPLS_IPTUNNEL_DST, parseMplsLabels(labels, 'encap mpls'))
+  if (ttl !== undefined) w.u8(MPLS_IPTUNNEL_TTL, ttl)
+  return { type: RTA_ENCAP | NLA_F_NESTED, data: Uint8Array.from(w.bytes()) }
+}
+
+/** "200/300" → the label stack's bytes (bottom of stack on the last); throws TypeError on bad text. */
+export function parseMplsLabels (text: string, what = 'MPLS labels'): Uint8Array {
+  const parts = text.split('/')
+  const out = new Uint8Array(parts.length * 4)
+  parts.forEach((p, i) => {
+    if (!/^\d{1,7}$/.test(p) || Number(p) > MPLS_LABEL_MAX) throw new TypeError(`${what}: not a label stack of 20-bit labels: ${JSON.stringify(text)}`)
+    const v = Number(p)
+    out[i * 4] = v >> 12
+    out[i * 4 + 1] = (v >> 4) & 0xff
+    out[i * 4 + 2] = ((v & 0xf) << 4) | (i === parts.length - 1 ? 1 : 0)
+  })
+  return out
 }
 
 /** Attributes a nexthop of RTA_MULTIPATH carries after its struct rtnexthop. */
 export interface NextHopAttributes {
   gateway?: string
   via?: RouteVia
+  /** RTA_FLOW: realms, `from << 16 | to`. */
   flow?: number
+  /** RTA_NEWDST: the MPLS label stack pushed, "200/300". */
   newdst?: string
   encapType?: number
   encap?: RawAttribute
@@ -191,6 +265,7 @@ export interface NextHopMessage {
 }
 
 export interface RouteAttributes {
+  /** IP text; for AF_MPLS routes the incoming label, "100". */
   dst?: string
   src?: string
   iif?: number
@@ -199,15 +274,17 @@ export interface RouteAttributes {
   priority?: number
   prefsrc?: string
   metrics?: RouteMetricsByNumber
-  /** RTAX_* numbers in the order RTA_METRICS carried them (for re-encoding). */
+  /** RTAX_* numbers (with any attribute flags) in the order RTA_METRICS carried them (for re-encoding). */
   metricsOrder?: number[]
   multipath?: NextHopMessage[]
+  /** RTA_FLOW: realms, `from << 16 | to` (`ip route … realms FROM/TO`). */
   flow?: number
   cacheInfo?: RouteCacheInfo
   /** RTA_TABLE: the table id as u32 (ids above 255 exist only here). */
   table?: number
   mark?: number
   via?: RouteVia
+  /** RTA_NEWDST: the MPLS label stack the route swaps in or pushes, "200/300". */
   newdst?: string
   pref?: number
   encapType?: number
@@ -236,15 +313,18 @@ export interface RouteMessage {
   type: number
   flags: number
   attributes: RouteAttributes
+  /** nla_type of every attribute (flags included) in the order decoded; the encoder replays it. */
   attributeOrder?: number[]
 }
 
 // The order iproute2 sends for `ip route add DST from SRC src PREFSRC via GW
 // metric N table T dev X mtu M nexthop …` (dev, metrics and nexthops last).
-const CANONICAL_ORDER = [RTA_DST, RTA_SRC, RTA_PREFSRC, RTA_GATEWAY, RTA_VIA, RTA_NEWDST, RTA_PRIORITY, RTA_TABLE,
-  RTA_PREF, RTA_EXPIRES, RTA_MARK, RTA_UID, RTA_FLOW, RTA_NH_ID, RTA_ENCAP_TYPE, RTA_ENCAP, RTA_TTL_PROPAGATE,
+// MPLS routes: `ip -f mpls route add LABEL as LABELS via FAMILY ADDR dev X`; encapsulation:
+// `ip route add DST encap mpls LABELS via GW dev X` (iproute2 writes RTA_ENCAP, then RTA_ENCAP_TYPE).
+const CANONICAL_ORDER = [RTA_DST, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_SRC, RTA_PREFSRC, RTA_NEWDST, RTA_GATEWAY, RTA_VIA,
+  RTA_PRIORITY, RTA_TABLE, RTA_PREF, RTA_EXPIRES, RTA_MARK, RTA_UID, RTA_FLOW, RTA_NH_ID, RTA_TTL_PROPAGATE,
   RTA_IP_PROTO, RTA_SPORT, RTA_DPORT, RTA_IIF, RTA_OIF, RTA_CACHEINFO, RTA_METRICS, RTA_MULTIPATH]
-const NEXTHOP_ORDER = [RTA_GATEWAY, RTA_VIA, RTA_NEWDST, RTA_FLOW, RTA_ENCAP_TYPE, RTA_ENCAP]
+const NEXTHOP_ORDER = [RTA_ENCAP, RTA_ENCAP_TYPE, RTA_NEWDST, RTA_GATEWAY, RTA_VIA, RTA_FLOW]
 
 function addressBytes (text: string, name: string): Uint8Array {
   const b = parseIP(text)
@@ -252,8 +332,25 @@ function addressBytes (text: string, name: string): Uint8Array {
   return b
 }
 
+/** An IP address for AF_INET/AF_INET6 routes, a label for AF_MPLS ones. */
+function destinationBytes (family: number, text: string, name: string): Uint8Array {
+  return family === AF_MPLS ? parseMplsLabels(text, name) : addressBytes(text, name)
+}
+
+function viaBytes (v: RouteVia): Uint8Array {
+  if (v.family === AF_INET || v.family === AF_INET6) {
+    const a = addressBytes(v.address, 'RTA_VIA')
+    if (a.length !== (v.family === AF_INET ? 4 : 16)) throw new TypeError(`RTA_VIA: ${v.address} is not of family ${v.family}`)
+    return a
+  }
+  if (v.address === '') return new Uint8Array(0)
+  const a = parseMAC(v.address)
+  if (a === undefined) throw new TypeError(`RTA_VIA of family ${v.family}: not colon-separated hex bytes: ${JSON.stringify(v.address)}`)
+  return a
+}
+
 function writeVia (w: NetlinkWriter, v: RouteVia): void {
-  const a = addressBytes(v.address, 'RTA_VIA')
+  const a = viaBytes(v)
   const b = Buffer.alloc(2 + a.length)
   b.writeUInt16LE(v.family, 0)
   b.set(a, 2)
@@ -270,7 +367,7 @@ function writeNextHop (w: NetlinkWriter, nh: NextHopMessage): void {
     switch (type) {
       case RTA_GATEWAY: if (a.gateway === undefined) return false; w.attr(type, addressBytes(a.gateway, 'RTA_GATEWAY')); return true
       case RTA_VIA: if (a.via === undefined) return false; writeVia(w, a.via); return true
-      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, addressBytes(a.newdst, 'RTA_NEWDST')); return true
+      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, parseMplsLabels(a.newdst, 'RTA_NEWDST')); return true
       case RTA_FLOW: if (a.flow === undefined) return false; w.u32(type, a.flow); return true
       case RTA_ENCAP_TYPE: if (a.encapType === undefined) return false; w.u16(type, a.encapType); return true
       case RTA_ENCAP: if (a.encap === undefined) return false; w.raw(a.encap); return true
@@ -295,8 +392,8 @@ export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
   const a = m.attributes
   writeAttributesInOrder(w, m.attributeOrder, CANONICAL_ORDER, (type) => {
     switch (type) {
-      case RTA_DST: if (a.dst === undefined) return false; w.attr(type, addressBytes(a.dst, 'RTA_DST')); return true
-      case RTA_SRC: if (a.src === undefined) return false; w.attr(type, addressBytes(a.src, 'RTA_SRC')); return true
+      case RTA_DST: if (a.dst === undefined) return false; w.attr(type, destinationBytes(m.family, a.dst, 'RTA_DST')); return true
+      case RTA_SRC: if (a.src === undefined) return false; w.attr(type, destinationBytes(m.family, a.src, 'RTA_SRC')); return true
       case RTA_IIF: if (a.iif === undefined) return false; w.u32(type, a.iif); return true
       case RTA_OIF: if (a.oif === undefined) return false; w.u32(type, a.oif); return true
       case RTA_GATEWAY: if (a.gateway === undefined) return false; w.attr(type, addressBytes(a.gateway, 'RTA_GATEWAY')); return true
@@ -307,9 +404,10 @@ export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
         const metrics = a.metrics
         const nest = w.beginNested(RTA_METRICS)
         const keys = Object.keys(metrics).map(Number)
-        const order = a.metricsOrder !== undefined ? [...a.metricsOrder.filter(k => k in metrics), ...keys.filter(k => !a.metricsOrder!.includes(k))] : keys
+        const listed = a.metricsOrder?.map(k => k & NLA_TYPE_MASK) ?? []
+        const order = a.metricsOrder !== undefined ? [...a.metricsOrder.filter(k => (k & NLA_TYPE_MASK) in metrics), ...keys.filter(k => !listed.includes(k))] : keys
         for (const k of order) {
-          const v = metrics[k]!
+          const v = metrics[k & NLA_TYPE_MASK]!
           if (typeof v === 'string') w.string(k, v); else w.u32(k, v)
         }
         w.endNested(nest)
@@ -341,7 +439,7 @@ export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
       case RTA_TABLE: if (a.table === undefined) return false; w.u32(type, a.table); return true
       case RTA_MARK: if (a.mark === undefined) return false; w.u32(type, a.mark); return true
       case RTA_VIA: if (a.via === undefined) return false; writeVia(w, a.via); return true
-      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, addressBytes(a.newdst, 'RTA_NEWDST')); return true
+      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, parseMplsLabels(a.newdst, 'RTA_NEWDST')); return true
       case RTA_PREF: if (a.pref === undefined) return false; w.u8(type, a.pref); return true
       case RTA_ENCAP_TYPE: if (a.encapType === undefined) return false; w.u16(type, a.encapType); return true
       case RTA_ENCAP: if (a.encap === undefined) return false; w.raw(a.encap); return true
@@ -367,16 +465,25 @@ function need (len: number, want: number, name: string, off: number): void {
   if (len !== want) throw new NetlinkDecodeError(`${name} holds ${len} bytes, expected ${want}`, off)
 }
 
-/** An address attribute: IPv4 or IPv6 text; other families (MPLS labels…) as hex bytes. */
-function addressText (b: Uint8Array, off: number, len: number): string {
-  if (len === 4) return fastIPv4(b, off)
-  if (len === 16) return fastIPv6(b, off)
+/** rtvia's address by its family: IP text for AF_INET/AF_INET6 (undefined when the length does not fit), else hex bytes. */
+function viaText (family: number, b: Uint8Array, off: number, len: number): string | undefined {
+  if (family === AF_INET) return len === 4 ? fastIPv4(b, off) : undefined
+  if (family === AF_INET6) return len === 16 ? fastIPv6(b, off) : undefined
   return formatMAC(b, off, len)
 }
 
-function readVia (b: Uint8Array, off: number, len: number): RouteVia {
+/** RTA_VIA, or undefined when its address does not fit its family (the attribute is then kept raw). */
+function readVia (b: Uint8Array, off: number, len: number): RouteVia | undefined {
   if (len < 2) throw new NetlinkDecodeError(`RTA_VIA holds ${len} bytes, struct rtvia needs at least 2`, off)
-  return { family: b[off]! | (b[off + 1]! << 8), address: addressText(b, off + 2, len - 2) }
+  const family = b[off]! | (b[off + 1]! << 8)
+  const address = viaText(family, b, off + 2, len - 2)
+  return address === undefined ? undefined : { family, address }
+}
+
+/** RTA_DST/RTA_SRC of the full decoder: a label for AF_MPLS, an IPv4/IPv6 address otherwise; undefined → kept raw. */
+function destinationText (family: number, b: Uint8Array, off: number, len: number): string | undefined {
+  if (family === AF_MPLS) return formatMplsLabels(b, off, len)
+  return len === 4 ? fastIPv4(b, off) : len === 16 ? fastIPv6(b, off) : undefined
 }
 
 function readU64AsNumber (b: Uint8Array, o: number): number {
@@ -388,7 +495,7 @@ function readMetrics (r: AttributeReader, a: RouteAttributes): void {
   const order: number[] = []
   const n = r.nestedReader()
   while (n.next()) {
-    order.push(n.type)
+    order.push(n.rawType)
     metrics[n.type] = n.type === RTAX_CC_ALGO ? n.string() : n.u32()
   }
   a.metrics = metrics
@@ -408,11 +515,11 @@ function readMultipath (b: Uint8Array, start: number, end: number): NextHopMessa
     const nh: NextHopMessage = { flags: b[p + 2]!, hops: b[p + 3]!, ifindex: u32At(b, p + 4) | 0, attributes: a, attributeOrder: order }
     const r = new AttributeReader(b, p + RTNEXTHOP_SIZE, p + len)
     while (r.next()) {
-      order.push(r.type)
+      order.push(r.rawType)
       switch (r.type) {
         case RTA_GATEWAY: a.gateway = r.ip(); break
-        case RTA_VIA: a.via = readVia(b, r.offset, r.length); break
-        case RTA_NEWDST: a.newdst = addressText(b, r.offset, r.length); break
+        case RTA_VIA: { const v = readVia(b, r.offset, r.length); if (v !== undefined) a.via = v; else (a.unknown ??= []).push(r.raw()); break }
+        case RTA_NEWDST: { const l = formatMplsLabels(b, r.offset, r.length); if (l !== undefined) a.newdst = l; else (a.unknown ??= []).push(r.raw()); break }
         case RTA_FLOW: a.flow = r.u32(); break
         case RTA_ENCAP_TYPE: a.encapType = r.u16(); break
         case RTA_ENCAP: a.encap = r.raw(); break
@@ -445,14 +552,15 @@ export function decodeRouteMessage (buf: Uint8Array, start: number, end: number)
     attributes: a,
     attributeOrder: order
   }
+  const family = m.family
   const r = new AttributeReader(buf, start + RTMSG_SIZE, end)
   while (r.next()) {
-    order.push(r.type)
+    order.push(r.rawType)
     const o = r.offset
     const len = r.length
     switch (r.type) {
-      case RTA_DST: a.dst = addressText(buf, o, len); break
-      case RTA_SRC: a.src = addressText(buf, o, len); break
+      case RTA_DST: { const d = destinationText(family, buf, o, len); if (d !== undefined) a.dst = d; else (a.unknown ??= []).push(r.raw()); break }
+      case RTA_SRC: { const d = destinationText(family, buf, o, len); if (d !== undefined) a.src = d; else (a.unknown ??= []).push(r.raw()); break }
       case RTA_IIF: a.iif = r.u32(); break
       case RTA_OIF: a.oif = r.u32(); break
       case RTA_GATEWAY: a.gateway = r.ip(); break
@@ -470,8 +578,8 @@ export function decodeRouteMessage (buf: Uint8Array, start: number, end: number)
         break
       case RTA_TABLE: a.table = r.u32(); break
       case RTA_MARK: a.mark = r.u32(); break
-      case RTA_VIA: a.via = readVia(buf, o, len); break
-      case RTA_NEWDST: a.newdst = addressText(buf, o, len); break
+      case RTA_VIA: { const v = readVia(buf, o, len); if (v !== undefined) a.via = v; else (a.unknown ??= []).push(r.raw()); break }
+      case RTA_NEWDST: { const l = formatMplsLabels(buf, o, len); if (l !== undefined) a.newdst = l; else (a.unknown ??= []).push(r.raw()); break }
       case RTA_PREF: a.pref = r.u8(); break
       case RTA_ENCAP_TYPE: a.encapType = r.u16(); break
       case RTA_ENCAP: a.encap = r.raw(); break
@@ -527,6 +635,10 @@ export interface RouteNextHop {
   weight: number
   /** RTNH_F_*. */
   flags: number
+  /** RTA_FLOW: realms, `from << 16 | to`. */
+  flow: number | undefined
+  /** RTA_NEWDST: MPLS labels pushed, "200/300". */
+  newdst: string | undefined
 }
 
 /**
@@ -535,7 +647,7 @@ export interface RouteNextHop {
  */
 export interface Route {
   family: number
-  /** Destination in CIDR form: "10.0.0.0/8", "0.0.0.0/0", "::/0". */
+  /** Destination in CIDR form: "10.0.0.0/8", "0.0.0.0/0", "::/0"; for AF_MPLS routes the incoming label, "100". */
   dst: string
   /** Source prefix (RTA_SRC, source-specific IPv6 routes), CIDR; undefined when rtm_src_len is 0. */
   src: string | undefined
@@ -548,8 +660,10 @@ export interface Route {
   /** rtm_flags (RTM_F_*). */
   flags: number
   gateway: string | undefined
-  /** RTA_VIA gateway address (another family's). */
+  /** RTA_VIA gateway address (another family's): IP text, or hex bytes for AF_PACKET (a MAC). */
   via: string | undefined
+  /** RTA_NEWDST: the MPLS label stack swapped in or pushed, "200/300". */
+  newdst: string | undefined
   oif: number | undefined
   iif: number | undefined
   priority: number | undefined
@@ -561,6 +675,8 @@ export interface Route {
   /** RTA_EXPIRES, or the expiry of RTA_CACHEINFO when non-zero (clock ticks). */
   expires: number | undefined
   mark: number | undefined
+  /** RTA_FLOW: realms, `from << 16 | to` (`ip route … realms FROM/TO`). */
+  flow: number | undefined
   metrics: RouteMetrics | undefined
   multipath: RouteNextHop[] | undefined
 }
@@ -665,7 +781,10 @@ const ZERO6 = '::'
 const SLASH: string[] = Array.from({ length: 129 }, (_, i) => '/' + String(i))
 
 function prefixText (b: Uint8Array, off: number, len: number, family: number, prefix: number, name: string): string {
-  if (len === 4 || len === 16) {
+  if (family === AF_MPLS) {
+    const labels = formatMplsLabels(b, off, len)
+    if (labels !== undefined) return labels
+  } else if (len === 4 || len === 16) {
     let p = len === 4 ? putIPv4(b, off, 0) : putIPv6(b, off, 0)
     scratch[p++] = 47
     p = putDecimal(p, prefix)
@@ -733,6 +852,8 @@ function decodeMultipathFast (b: Uint8Array, start: number, end: number): RouteN
     const len = b[p]! | (b[p + 1]! << 8)
     if (len < RTNEXTHOP_SIZE || len > end - p) throw new NetlinkDecodeError(`rtnh_len ${len} is out of range (${end - p} bytes left)`, p)
     let gateway: string | undefined
+    let flow: number | undefined
+    let newdst: string | undefined
     const stop = p + len
     let q = p + RTNEXTHOP_SIZE
     while (q < stop) {
@@ -745,11 +866,15 @@ function decodeMultipathFast (b: Uint8Array, start: number, end: number): RouteN
         else if (alen === 20) gateway = cachedIPv6(b, q + 4)
         else throw new NetlinkDecodeError(`RTA_GATEWAY holds ${alen - 4} bytes, not an IPv4 or IPv6 address`, q + 4)
       } else if (type === RTA_VIA && alen >= 6) {
-        gateway = addressText(b, q + 6, alen - 6)
+        gateway = viaText(b[q + 4]! | (b[q + 5]! << 8), b, q + 6, alen - 6) ?? formatMAC(b, q + 6, alen - 6)
+      } else if (type === RTA_FLOW) {
+        need(alen - 4, 4, 'RTA_FLOW', q + 4); flow = u32At(b, q + 4)
+      } else if (type === RTA_NEWDST) {
+        newdst = formatMplsLabels(b, q + 4, alen - 4) ?? formatMAC(b, q + 4, alen - 4)
       }
       q += (alen + 3) & ~3
     }
-    out.push({ gateway, oif: u32At(b, p + 4) | 0, weight: b[p + 3]! + 1, flags: b[p + 2]! })
+    out.push({ gateway, oif: u32At(b, p + 4) | 0, weight: b[p + 3]! + 1, flags: b[p + 2]!, flow, newdst })
     p += (len + 3) & ~3
   }
   return out
@@ -774,6 +899,7 @@ export function decodeRoute (buf: Uint8Array, start: number, end: number): Route
   let table = b[start + 4]!
   let gateway: string | undefined
   let via: string | undefined
+  let newdst: string | undefined
   let oif: number | undefined
   let iif: number | undefined
   let priority: number | undefined
@@ -782,6 +908,7 @@ export function decodeRoute (buf: Uint8Array, start: number, end: number): Route
   let nhId: number | undefined
   let expires: number | undefined
   let mark: number | undefined
+  let flow: number | undefined
   let metrics: RouteMetrics | undefined
   let multipath: RouteNextHop[] | undefined
   let p = start + RTMSG_SIZE
@@ -822,7 +949,12 @@ export function decodeRoute (buf: Uint8Array, start: number, end: number): Route
         if (e !== 0 && expires === undefined) expires = e
         break
       }
-      case RTA_VIA: if (n < 2) throw new NetlinkDecodeError(`RTA_VIA holds ${n} bytes, struct rtvia needs at least 2`, o); via = addressText(b, o + 2, n - 2); break
+      case RTA_VIA:
+        if (n < 2) throw new NetlinkDecodeError(`RTA_VIA holds ${n} bytes, struct rtvia needs at least 2`, o)
+        via = viaText(b[o]! | (b[o + 1]! << 8), b, o + 2, n - 2) ?? formatMAC(b, o + 2, n - 2)
+        break
+      case RTA_NEWDST: newdst = formatMplsLabels(b, o, n) ?? formatMAC(b, o, n); break
+      case RTA_FLOW: need(n, 4, 'RTA_FLOW', o); flow = u32At(b, o); break
       case RTA_METRICS: metrics = decodeMetricsFast(b, o, o + n); break
       case RTA_MULTIPATH: multipath = decodeMultipathFast(b, o, o + n); break
     }
@@ -840,6 +972,7 @@ export function decodeRoute (buf: Uint8Array, start: number, end: number): Route
     flags: u32At(b, start + 8),
     gateway,
     via,
+    newdst,
     oif,
     iif,
     priority,
@@ -848,6 +981,7 @@ export function decodeRoute (buf: Uint8Array, start: number, end: number): Route
     nhId,
     expires,
     mark,
+    flow,
     metrics,
     multipath
   }

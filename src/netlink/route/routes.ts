@@ -5,13 +5,14 @@ import { NetlinkWriter } from '../attributes.js'
 import { parseCIDR, parseIP, formatIP } from '../addr.js'
 import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../message.js'
 import type { NetlinkSocket } from '../socket.js'
-import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE } from './rtnetlink.js'
+import { AF_INET, AF_INET6, AF_MPLS, AF_UNSPEC, RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE } from './rtnetlink.js'
 import {
   RTAX_ADVMSS, RTAX_CC_ALGO, RTAX_CWND, RTAX_FASTOPEN_NO_COOKIE, RTAX_FEATURES, RTAX_HOPLIMIT, RTAX_INITCWND, RTAX_INITRWND,
   RTAX_LOCK, RTAX_MTU, RTAX_QUICKACK, RTAX_REORDERING, RTAX_RTO_MIN, RTAX_RTT, RTAX_RTTVAR, RTAX_SSTHRESH, RTAX_WINDOW,
   RTM_F_LOOKUP_TABLE, RTN_ANYCAST, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_NAT, RTN_UNICAST, RTN_UNSPEC, RTPROT_BOOT,
   RTPROT_UNSPEC, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC,
-  decodeRoute, encodeRouteMessage, type NextHopMessage, type Route, type RouteMessage, type RouteMetricsByNumber
+  LWTUNNEL_ENCAP_MPLS, decodeRoute, encodeRouteMessage, formatMplsLabels, mplsEncapAttribute, parseMplsLabels,
+  type NextHopMessage, type NextHopAttributes, type Route, type RouteMessage, type RouteMetricsByNumber, type RouteVia
 } from './route.js'
 import { withDeviceNames, type DeviceNamer } from './interface-name.js'
 
@@ -53,6 +54,12 @@ export interface NextHopSpec {
   weight?: number
   /** RTNH_F_* (e.g. RTNH_F_ONLINK). */
   flags?: number
+  /** A gateway of another family (RTA_VIA), e.g. an IPv6 router for an IPv4 or MPLS route. */
+  via?: RouteVia
+  /** MPLS labels this nexthop pushes (RTA_NEWDST), "200/300": MPLS routes. */
+  newdst?: string
+  /** Realms, `from << 16 | to` (RTA_FLOW, `realms FROM/TO`). */
+  flow?: number
 }
 
 export interface RouteSpec {
@@ -60,11 +67,20 @@ export interface RouteSpec {
    * "10.0.0.0/8", "2001:db8::/32", a bare address (a host route), or
    * "default". For "default" RTA_DST is sent only when `family` is given
    * (iproute2 sends it for `ip -6 route add default`, not for `ip route add default`).
+   * With family AF_MPLS: the incoming label, "100".
    */
   dst: string
-  /** AF_INET / AF_INET6; needed only for "default" without a gateway (AF_INET then). */
+  /** AF_INET / AF_INET6 / AF_MPLS; needed only for "default" without a gateway (AF_INET then) and for MPLS routes. */
   family?: number
   gateway?: string
+  /** A gateway of another family (RTA_VIA): `via inet6 fe80::1` on an IPv4 route, `via inet 10.0.0.1` or `via link MAC` on an MPLS route. */
+  via?: RouteVia
+  /** MPLS routes: the label stack swapped in (RTA_NEWDST, `as 200/300`). */
+  newdst?: string
+  /** Push MPLS labels onto packets of this route (`encap mpls 200/300 [ttl N]`: RTA_ENCAP + RTA_ENCAP_TYPE). */
+  encap?: { mpls: string, ttl?: number }
+  /** Realms, `from << 16 | to` (RTA_FLOW, `realms FROM/TO`). */
+  flow?: number
   /** Output interface index. */
   oif?: number
   /** Metric (RTA_PRIORITY). */
@@ -122,6 +138,11 @@ function familyOfText (text: string | undefined): number | undefined {
 }
 
 function parseDestination (spec: Pick<RouteSpec, 'dst' | 'family' | 'gateway' | 'multipath' | 'prefsrc'>): Destination {
+  if (spec.family === AF_MPLS) {
+    const label = parseMplsLabels(spec.dst, 'MPLS route label')
+    if (label.length !== 4) throw new TypeError(`MPLS route: one incoming label, not ${JSON.stringify(spec.dst)}`)
+    return { bytes: label, prefixLength: 20, family: AF_MPLS }
+  }
   if (spec.dst === 'default') {
     const family = spec.family ?? familyOfText(spec.gateway) ?? familyOfText(spec.multipath?.[0]?.gateway) ?? familyOfText(spec.prefsrc) ?? AF_INET
     return { bytes: spec.family !== undefined ? new Uint8Array(family === AF_INET6 ? 16 : 4) : undefined, prefixLength: 0, family }
@@ -142,6 +163,12 @@ function checkFamily (text: string, family: number, what: string): string {
   return formatIP(b, 0, b.length)
 }
 
+/** An MPLS label stack checked and written as the codec writes it ("200/300"). */
+function labelStack (text: string, what: string): string {
+  const b = parseMplsLabels(text, what)
+  return formatMplsLabels(b, 0, b.length)!
+}
+
 function metricsOf (m: RouteMetricsSpec): RouteMetricsByNumber | undefined {
   const out: RouteMetricsByNumber = {}
   let any = false
@@ -159,11 +186,13 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
   const d = parseDestination(spec)
   const table = spec.table ?? RT_TABLE_MAIN
   if (!Number.isInteger(table) || table < 0 || table > 0xffffffff) throw new TypeError(`route table must be a u32, not ${table}`)
-  const hasGateway = spec.gateway !== undefined || (spec.multipath !== undefined && spec.multipath.length > 0) || spec.nhId !== undefined
+  const hasGateway = spec.gateway !== undefined || spec.via !== undefined || (spec.multipath !== undefined && spec.multipath.length > 0) || spec.nhId !== undefined
   const type = spec.type ?? (operation === 'add' ? RTN_UNICAST : RTN_UNSPEC)
   let scope = spec.scope
   if (scope === undefined) {
-    if (type === RTN_LOCAL || type === RTN_NAT) scope = RT_SCOPE_HOST
+    // iproute2's defaults: IPv6 and MPLS routes are always of universe scope.
+    if (d.family === AF_INET6 || d.family === AF_MPLS) scope = RT_SCOPE_UNIVERSE
+    else if (type === RTN_LOCAL || type === RTN_NAT) scope = RT_SCOPE_HOST
     else if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) scope = RT_SCOPE_LINK
     else if (operation === 'delete') scope = RT_SCOPE_NOWHERE
     else if (!hasGateway && (type === RTN_UNICAST || type === RTN_UNSPEC)) scope = RT_SCOPE_LINK
@@ -182,7 +211,11 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
     attributes: {}
   }
   const a = m.attributes
-  if (d.bytes !== undefined) a.dst = formatIP(d.bytes, 0, d.bytes.length)
+  if (d.bytes !== undefined) a.dst = d.family === AF_MPLS ? formatMplsLabels(d.bytes, 0, 4)! : formatIP(d.bytes, 0, d.bytes.length)
+  if (spec.encap !== undefined) {
+    a.encap = mplsEncapAttribute(spec.encap.mpls, spec.encap.ttl)
+    a.encapType = LWTUNNEL_ENCAP_MPLS
+  }
   if (spec.src !== undefined) {
     const s = parseCIDR(spec.src)
     if (s === undefined || (s.address.length === 4 ? AF_INET : AF_INET6) !== d.family) throw new TypeError(`route source prefix: not a CIDR of the route's family: ${JSON.stringify(spec.src)}`)
@@ -190,11 +223,14 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
     m.srcLength = s.prefixLength
   }
   if (spec.prefsrc !== undefined) a.prefsrc = checkFamily(spec.prefsrc, d.family, 'prefsrc')
+  if (spec.newdst !== undefined) a.newdst = labelStack(spec.newdst, 'newdst')
   if (spec.gateway !== undefined) a.gateway = checkFamily(spec.gateway, d.family, 'gateway')
+  if (spec.via !== undefined) a.via = { ...spec.via }
   if (spec.priority !== undefined) a.priority = spec.priority
   if (table >= 256) a.table = table
   if (spec.pref !== undefined) a.pref = spec.pref
   if (spec.expires !== undefined) a.expires = spec.expires
+  if (spec.flow !== undefined) a.flow = spec.flow
   if (spec.nhId !== undefined) a.nhId = spec.nhId
   if (spec.oif !== undefined) a.oif = spec.oif
   if (spec.metrics !== undefined) {
@@ -205,7 +241,11 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
     a.multipath = spec.multipath.map((nh): NextHopMessage => {
       const weight = nh.weight ?? 1
       if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new TypeError(`nexthop weight must be 1..256, not ${weight}`)
-      const attributes = nh.gateway !== undefined ? { gateway: checkFamily(nh.gateway, d.family, 'nexthop gateway') } : {}
+      const attributes: NextHopAttributes = {}
+      if (nh.newdst !== undefined) attributes.newdst = labelStack(nh.newdst, 'nexthop newdst')
+      if (nh.gateway !== undefined) attributes.gateway = checkFamily(nh.gateway, d.family, 'nexthop gateway')
+      if (nh.via !== undefined) attributes.via = { ...nh.via }
+      if (nh.flow !== undefined) attributes.flow = nh.flow
       return { flags: nh.flags ?? 0, hops: weight - 1, ifindex: nh.oif ?? 0, attributes }
     })
   }
@@ -277,8 +317,11 @@ export function buildGetRouteRequest (destination: string, options: RouteLookupO
 /** "default via 10.1.0.1 dev eth0 table 254", in `ip route` words, for error messages. */
 export function describeRoute (spec: RouteSpec, dev: DeviceNamer): string {
   const parts = [spec.dst]
+  if (spec.encap !== undefined) parts.push('encap', 'mpls', spec.encap.mpls)
   if (spec.prefsrc !== undefined) parts.push('src', spec.prefsrc)
+  if (spec.newdst !== undefined) parts.push('as', spec.newdst)
   if (spec.gateway !== undefined) parts.push('via', spec.gateway)
+  if (spec.via !== undefined) parts.push('via', `${spec.via.family}:${spec.via.address}`)
   if (spec.oif !== undefined) parts.push('dev', dev(spec.oif))
   for (const nh of spec.multipath ?? []) {
     parts.push('nexthop')

@@ -37,6 +37,7 @@ export const AF_INET = 2
 export const AF_BRIDGE = 7
 export const AF_INET6 = 10
 export const AF_PACKET = 17
+export const AF_MPLS = 28
 
 // Multicast groups (enum rtnetlink_groups): join with addMembership(group).
 export const RTNLGRP_LINK = 1
