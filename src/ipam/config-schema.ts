@@ -40,7 +40,9 @@ export const ipamSchema = z.object({
   ranges: z.optional(z.array(rangeSet)),
   routes: z.optional(z.array(route)),
   dataDir: z.optional(z.string()),
-  resolvConf: z.optional(z.string())
+  resolvConf: z.optional(z.string()),
+  reclaimAfterReboot: z.optional(z.boolean()),
+  statusFailsWhenFull: z.optional(z.boolean())
 })
 
 export const schema = z.object({

@@ -48,6 +48,10 @@ export interface IPAMConfig {
   gcAttachments: GCAttachment[] | undefined
   /** Things accepted but probably wrong (a gateway outside its subnet…), for the log. */
   warnings: string[]
+  /** ipam.reclaimAfterReboot (default true): release reservations made under an earlier boot on the first ADD or GC of a new one. */
+  reclaimAfterReboot: boolean
+  /** ipam.statusFailsWhenFull (default false): STATUS answers 50 when a range set has no free address. */
+  statusFailsWhenFull: boolean
 }
 
 export interface LoadOptions {
@@ -84,6 +88,12 @@ function field (o: JSONObject, key: string): unknown {
 function optString (o: JSONObject, key: string, path: string): string | undefined {
   const v = field(o, key)
   if (v !== undefined && typeof v !== 'string') throw new ShapeError(`${path}.${key}`, 'string', v)
+  return v
+}
+
+function optBool (o: JSONObject, key: string, path: string): boolean | undefined {
+  const v = field(o, key)
+  if (v !== undefined && typeof v !== 'boolean') throw new ShapeError(`${path}.${key}`, 'boolean', v)
   return v
 }
 
@@ -221,6 +231,8 @@ function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
   let routes: unknown[] = []
   let dataDir: string | undefined
   let resolvConf: string | undefined
+  let reclaimAfterReboot: boolean | undefined
+  let statusFailsWhenFull: boolean | undefined
   if (ipam !== undefined) {
     legacy = rangeSpec(ipam, 'ipam')
     ipamSets = rangeSetSpecs(optArray(ipam, 'ranges', 'ipam') ?? [], 'ipam.ranges')
@@ -229,6 +241,8 @@ function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
     optString(ipam, 'type', 'ipam')
     dataDir = optString(ipam, 'dataDir', 'ipam')
     resolvConf = optString(ipam, 'resolvConf', 'ipam')
+    reclaimAfterReboot = optBool(ipam, 'reclaimAfterReboot', 'ipam')
+    statusFailsWhenFull = optBool(ipam, 'statusFailsWhenFull', 'ipam')
   }
 
   // Then the values, in upstream's order.
@@ -300,7 +314,9 @@ function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
     gcAttachments: validAttachments === undefined && legacyAttachments === undefined
       ? undefined
       : [...(validAttachments ?? []), ...(legacyAttachments ?? [])],
-    warnings
+    warnings,
+    reclaimAfterReboot: reclaimAfterReboot ?? true,
+    statusFailsWhenFull: statusFailsWhenFull ?? false
   }
   checkRequestedIPs(conf)
   return conf

@@ -65,6 +65,23 @@ function isReservationName (name: string): boolean {
   return name !== LOCK_FILE && !name.startsWith(LAST_IP_FILE_PREFIX)
 }
 
+/** Beside the index: `<dataDir>/.tscni/<net>.boot` holds the boot id of the last ADD or GC. */
+export const BOOT_SUFFIX = '.boot'
+
+/** What checkBoot found and did. */
+export interface BootCheck {
+  /** The boot id recorded before (undefined: none, the store's first ADD or GC by us). */
+  previous: string | undefined
+  /** The machine rebooted since the recorded boot. */
+  newBoot: boolean
+  /** Reservations released as made under the earlier boot. */
+  released: string[]
+  /** Files that could not be removed (the operation goes on). */
+  errors: Error[]
+  /** Whether an index told what the earlier boot held (without one, nothing is released). */
+  indexed: boolean
+}
+
 interface DirStamp { dev: string, ino: string, mtimeNs: string, ctimeNs: string }
 
 interface IndexFile {
@@ -177,6 +194,8 @@ export class HostLocalStore implements AllocatorStore {
   private last = new Map<string, string>()
   private dirty = false
   private tempCounter = 0
+  /** The index's entries (name, key) as loaded by the last sync; undefined without a readable index. */
+  private indexed: Array<[string, string]> | undefined
   lastSync: SyncStats = { trusted: false, filesRead: 0, names: 0 }
 
   private constructor (dataDir: string, network: string, lockFd: number) {
@@ -224,6 +243,34 @@ export class HostLocalStore implements AllocatorStore {
       this.unlock()
       throw err
     }
+  }
+
+  /**
+   * Takes the lock if it comes free within `deadlineMs` (polling, so the
+   * caller is never stuck behind a hung holder); false when it did not.
+   */
+  async tryLock (deadlineMs: number): Promise<boolean> {
+    if (this.locked) throw new Error(`store ${this.dir} is already locked`)
+    const what = `${this.dir}/${LOCK_FILE}`
+    const deadline = Date.now() + deadlineMs
+    for (;;) {
+      try {
+        flock(this.lockFd, LOCK_EX | LOCK_NB, what)
+        break
+      } catch (err) {
+        if (errCode(err) !== 'EWOULDBLOCK' && errCode(err) !== 'EAGAIN') throw err
+        if (Date.now() >= deadline) return false
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+    }
+    this.locked = true
+    try {
+      this.sync()
+    } catch (err) {
+      this.unlock()
+      throw err
+    }
+    return true
   }
 
   /** Writes the index if it changed, then releases the lock. */
@@ -314,11 +361,15 @@ export class HostLocalStore implements AllocatorStore {
       if (all && n === table.size) entries = table
     }
     let filesRead = 0
+    // Under the lock, every temp file of this network was left by a writer
+    // that died (kill -9) between creating and renaming or linking it: swept
+    // on every lock, also when the index is trusted (the killed writer never
+    // changed <net>/, so the index still matches it).
+    this.removeStaleTemps()
     if (entries === undefined) {
       // Rebuild from the files, as upstream reads them (regular files only:
       // reading a FIFO would block).
       trusted = false
-      this.removeStaleTemps()
       entries = new EntryTable()
       for (const d of readdirSync(this.dir, { withFileTypes: true })) {
         if (!d.isFile() || !isReservationName(d.name)) continue
@@ -330,6 +381,8 @@ export class HostLocalStore implements AllocatorStore {
     this.entries = entries
     this.last = last
     this.dirty = !trusted
+    // What the index said, trusted or not: the reservations as of our last locked operation.
+    this.indexed = idx === undefined ? undefined : Object.entries(idx.entries)
     this.lastSync = { trusted, filesRead, names: names.length }
   }
 
@@ -360,6 +413,69 @@ export class HostLocalStore implements AllocatorStore {
       if (!name.startsWith(prefix) || !/^\d+\.\d+\.tmp$/.test(name.slice(prefix.length))) continue
       try { unlinkSync(join(this.privateDir, name)) } catch { /* gone already */ }
     }
+  }
+
+  // --- boot (reclaim after reboot) ---------------------------------------
+
+  /** <dataDir>/.tscni/<net>.boot: the boot id of the last ADD or GC (outside <net>/, which Go reads whole). */
+  get bootPath (): string { return join(this.privateDir, `${this.network}${BOOT_SUFFIX}`) }
+
+  /** The boot id recorded by the last ADD or GC; undefined when none was. */
+  recordedBoot (): string | undefined {
+    try {
+      const text = readFileSync(this.bootPath, 'utf8').trim()
+      return text === '' ? undefined : text
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * The reservations made under an earlier boot than `bootId`, as far as we
+   * can tell: those the index held at our last locked operation (it was
+   * written in that earlier boot) whose file still holds the same content.
+   * A reservation made after that operation (by the Go plugin, which keeps no
+   * index) is not among them: it may belong to this boot. Nothing when the
+   * recorded boot is this one, or none is recorded, or there is no index.
+   */
+  preBootReservations (bootId: string): { names: string[], newBoot: boolean, previous: string | undefined, indexed: boolean } {
+    this.assertLocked()
+    const previous = this.recordedBoot()
+    const newBoot = previous !== undefined && previous !== bootId
+    if (!newBoot || this.indexed === undefined) return { names: [], newBoot, previous, indexed: this.indexed !== undefined }
+    const names = this.indexed.filter(([name, key]) => this.entries.get(name) === key && parseIPText(name) !== undefined).map(([name]) => name)
+    return { names, newBoot, previous, indexed: true }
+  }
+
+  /**
+   * Records `bootId` as the boot of this operation and, on a new boot with
+   * `reclaim`, releases the reservations made under the earlier one
+   * (preBootReservations; each file is read again before it is removed).
+   * The boot is recorded also without `reclaim`, so that turning it on later
+   * does not release this boot's reservations.
+   */
+  checkBoot (bootId: string, reclaim: boolean): BootCheck {
+    this.assertLocked()
+    const pre = this.preBootReservations(bootId)
+    const released: string[] = []
+    const errors: Error[] = []
+    if (reclaim) {
+      for (const name of pre.names) {
+        const key = this.entries.get(name)!
+        try {
+          if (this.removeIf(name, k => k === key)) released.push(name)
+        } catch (err) {
+          errors.push(err as Error)
+        }
+      }
+    }
+    if (pre.previous !== bootId) {
+      mkdirSync(this.privateDir, { recursive: true, mode: 0o700 })
+      const tmp = this.tempPath()
+      writeFileSync(tmp, bootId + '\n', { mode: 0o600 })
+      renameSync(tmp, this.bootPath)
+    }
+    return { previous: pre.previous, newBoot: pre.newBoot, released, errors, indexed: pre.indexed }
   }
 
   // --- operations (under the lock) ---------------------------------------

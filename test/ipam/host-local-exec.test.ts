@@ -139,7 +139,7 @@ t.test('requested addresses: args.cni.ips, runtimeConfig.ips, CNI_ARGS IP', { sk
   t.same(add2.json.ips.map((i: { address: string }) => i.address), ['10.1.2.77/24', '10.1.3.50/24', '2001:db8:1::99a/64'], 'the v6 set goes on after its last reserved ::999')
 })
 
-t.test('exhaustion names the range; STATUS 50 on a full /30; GC', { skip }, async t => {
+t.test('exhaustion names the range; STATUS 50 on a full /30 (opt-in); GC', { skip }, async t => {
   const dataDir = tempDir(t)
   const conf = { cniVersion: '1.1.0', name: 'tiny', ipam: { type: 'host-local', dataDir, ranges: [[{ subnet: '10.9.0.0/30' }]] } }
   t.equal(run(OURS, { command: 'STATUS' }, conf).status, 0, 'STATUS before anything exists')
@@ -148,7 +148,8 @@ t.test('exhaustion names the range; STATUS 50 on a full /30; GC', { skip }, asyn
   t.equal(first.json.ips[0].address, '10.9.0.2/30')
   const full = run(OURS, { command: 'ADD', containerId: 'b' }, conf)
   t.same(full.json, { cniVersion: '1.1.0', code: 999, msg: 'failed to allocate for range 0: no IP addresses available in range set: 10.9.0.1-10.9.0.2' })
-  const status = run(OURS, { command: 'STATUS', containerId: '', ifname: '', netns: '' }, conf)
+  t.equal(run(OURS, { command: 'STATUS', containerId: '', ifname: '', netns: '' }, conf).status, 0, 'a full range is ready by default')
+  const status = run(OURS, { command: 'STATUS', containerId: '', ifname: '', netns: '' }, { ...conf, ipam: { ...conf.ipam, statusFailsWhenFull: true } })
   t.equal(status.status, 1)
   t.same(status.json, { cniVersion: '1.1.0', code: 50, msg: 'no IP addresses available in range set: 10.9.0.1-10.9.0.2', details: 'range set 0 (ipam.ranges[0]) is exhausted' })
 

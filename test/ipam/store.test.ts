@@ -232,3 +232,55 @@ t.test('helpers', async t => {
   t.ok(isSafePathComponent('my.net-1_x'))
   t.notOk(existsSync('/nonexistent-tscni'), 'sanity')
 })
+
+t.test('checkBoot: records the boot; a new boot releases what the index held at our last operation', async t => {
+  const dataDir = tempDataDir(t)
+  const store = HostLocalStore.open(dataDir, 'net')
+  t.teardown(() => store.close())
+  await locked(store, () => {
+    const first = store.checkBoot('A', true)
+    t.same({ previous: first.previous, newBoot: first.newBoot, released: first.released }, { previous: undefined, newBoot: false, released: [] }, 'first use: recorded only')
+    store.reserve('a', 'eth0', ip('10.0.0.2'), 0)
+    store.reserve('b', 'eth0', ip('10.0.0.3'), 0)
+  })
+  t.equal(readFileSync(join(dataDir, '.tscni', 'net.boot'), 'utf8'), 'A\n')
+  // Written behind our back after our last operation (the Go plugin, maybe in the new boot).
+  writeFileSync(join(dataDir, 'net', '10.0.0.9'), 'go\r\neth0')
+  // b was released and taken again by someone else with other content: not the earlier boot's.
+  unlinkSync(join(dataDir, 'net', '10.0.0.3'))
+  writeFileSync(join(dataDir, 'net', '10.0.0.3'), 'other\r\neth0')
+  await locked(store, () => {
+    t.same(store.preBootReservations('A').names, [], 'same boot: nothing')
+    t.same(store.preBootReservations('B').names, ['10.0.0.2'])
+    const r = store.checkBoot('B', true)
+    t.same({ previous: r.previous, newBoot: r.newBoot, released: r.released, indexed: r.indexed }, { previous: 'A', newBoot: true, released: ['10.0.0.2'], indexed: true })
+  })
+  t.same(readdirSync(join(dataDir, 'net')).sort(), ['10.0.0.3', '10.0.0.9', 'last_reserved_ip.0', 'lock'])
+  t.equal(readFileSync(join(dataDir, '.tscni', 'net.boot'), 'utf8'), 'B\n')
+
+  // Without an index nothing tells what the earlier boot held: nothing is released.
+  unlinkSync(join(dataDir, '.tscni', 'net.index'))
+  await locked(store, () => {
+    const r = store.checkBoot('C', true)
+    t.same({ newBoot: r.newBoot, released: r.released, indexed: r.indexed }, { newBoot: true, released: [], indexed: false })
+  })
+  // reclaim off: recorded, nothing released.
+  await locked(store, () => {
+    const r = store.checkBoot('D', false)
+    t.same({ newBoot: r.newBoot, released: r.released }, { newBoot: true, released: [] })
+  })
+  t.equal(readFileSync(join(dataDir, '.tscni', 'net.boot'), 'utf8'), 'D\n')
+  t.equal(Object.keys(Object.fromEntries(readdirSync(join(dataDir, 'net')).map(n => [n, 1]))).length, 4, 'nothing released')
+})
+
+t.test('tryLock gives up after its deadline', async t => {
+  const dataDir = tempDataDir(t)
+  const a = HostLocalStore.open(dataDir, 'net')
+  const b = HostLocalStore.open(dataDir, 'net')
+  t.teardown(() => { a.close(); b.close() })
+  await a.lock()
+  t.equal(await b.tryLock(50), false, 'held by another open file description')
+  a.unlock()
+  t.equal(await b.tryLock(50), true)
+  b.unlock()
+})

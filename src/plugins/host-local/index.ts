@@ -2,6 +2,8 @@
 // host-local, sharing its on-disk store (src/ipam/store.ts) so that both can
 // serve one dataDir. Each command reads like the spec: load and check the
 // config, then work on the store under its lock.
+import { accessSync, constants as fsc, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig, ErrIOFailure, ErrPluginNotAvailable } from '../../cni/errors.js'
 import type { Result } from '../../cni/result.js'
@@ -10,7 +12,8 @@ import { DryRunStore, allocateAll } from '../../ipam/allocator.js'
 import { type IPAMConfig, loadIPAMConfig } from '../../ipam/config.js'
 import { formatIPText, parseIPText } from '../../ipam/ip.js'
 import { readResolvConf } from '../../ipam/resolv-conf.js'
-import { HostLocalStore, goTrimSpace, isSafePathComponent, reservationKey } from '../../ipam/store.js'
+import { HostLocalStore, PRIVATE_DIR, goTrimSpace, isSafePathComponent, reservationKey, type BootCheck } from '../../ipam/store.js'
+import { currentBootId } from '../../ipam/boot.js'
 
 /** The IPAM config of this invocation, with its warnings logged. */
 async function load (ctx: PluginContext, needsContainer: boolean): Promise<IPAMConfig> {
@@ -44,6 +47,26 @@ async function withExistingStore<T> (conf: IPAMConfig, absent: T, fn: (store: Ho
   }
 }
 
+/**
+ * Reclaim after reboot (under the lock): records this boot and, on the first
+ * ADD or GC of a new one, releases what the earlier boot held (unless the
+ * config says `"reclaimAfterReboot": false`). Failures are logged: a stale
+ * reservation is no reason to fail the command.
+ */
+function checkBoot (ctx: PluginContext, conf: IPAMConfig, store: HostLocalStore): void {
+  let outcome: BootCheck
+  try {
+    outcome = store.checkBoot(currentBootId(ctx.env), conf.reclaimAfterReboot)
+  } catch (err) {
+    ctx.log.warn(`reclaim after reboot: ${(err as Error).message}`)
+    return
+  }
+  if (!outcome.newBoot) return
+  if (outcome.released.length > 0) ctx.log.info(`released ${outcome.released.length} reservation(s) made before the reboot: ${outcome.released.join(', ')}`)
+  else if (conf.reclaimAfterReboot && !outcome.indexed) ctx.log.warn(`rebooted since boot ${outcome.previous ?? ''}, but without our index nothing tells which reservations predate it; none released`)
+  for (const e of outcome.errors) ctx.log.warn(`reclaim after reboot: ${e.message}`)
+}
+
 async function add (ctx: PluginContext): Promise<Result> {
   const conf = await load(ctx, true)
   const result: Result = { cniVersion: CURRENT_VERSION }
@@ -58,6 +81,7 @@ async function add (ctx: PluginContext): Promise<Result> {
   const store = openStore(conf)
   try {
     await store.lock()
+    checkBoot(ctx, conf, store)
     const before = store.lastReservedSnapshot()
     const requested = conf.requestedIPs.map(r => r.ip)
     const warn = (msg: string): void => { ctx.log.warn(msg) }
@@ -113,7 +137,10 @@ async function gc (ctx: PluginContext): Promise<void> {
   const keepKeys = new Set(conf.gcAttachments.map(a => reservationKey(a.containerID, a.ifname)))
   // A legacy file holds only the container ID: keep it while that container has any valid attachment.
   const keepIds = new Set(conf.gcAttachments.map(a => goTrimSpace(a.containerID)))
-  const outcome = await withExistingStore(conf, undefined, store => store.releaseExcept(keepKeys, keepIds))
+  const outcome = await withExistingStore(conf, undefined, store => {
+    checkBoot(ctx, conf, store)
+    return store.releaseExcept(keepKeys, keepIds)
+  })
   if (outcome === undefined) return
   if (outcome.removed.length > 0) ctx.log.info(`released stale reservations: ${outcome.removed.join(', ')}`)
   if (outcome.errors.length > 0) {
@@ -121,24 +148,79 @@ async function gc (ctx: PluginContext): Promise<void> {
   }
 }
 
+/** How long STATUS waits for the store's lock before it calls the plugin not available. */
+export const STATUS_LOCK_DEADLINE_MS = 1000
+
+/** The directory an ADD would write in first: <dataDir>/<net>, or the nearest existing ancestor of it. */
+function nearestExisting (path: string): string {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      statSync(p)
+      return p
+    } catch (err) {
+      if (p === dirname(p)) return p
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return p
+    }
+  }
+}
+
+/** Why an ADD could not write the store, or undefined when it can (as far as access(2) tells). */
+function unwritable (conf: IPAMConfig): string | undefined {
+  // Reservations go to <dataDir>/<net>/, temp files and the index to <dataDir>/.tscni/.
+  const places = new Set([nearestExisting(join(conf.dataDir, conf.name)), nearestExisting(join(conf.dataDir, PRIVATE_DIR))])
+  for (const p of places) {
+    try {
+      if (!statSync(p).isDirectory()) return `${p} is not a directory`
+      accessSync(p, fsc.W_OK)
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  return undefined
+}
+
+/**
+ * STATUS (spec 1.1): code 50 when an ADD could not work: the dataDir cannot
+ * be written, or the store's lock cannot be taken within
+ * STATUS_LOCK_DEADLINE_MS (a hung or stuck holder). A full range set answers
+ * 50 only with `"statusFailsWhenFull": true`: runtimes turn any STATUS
+ * failure into a node-wide "network not ready", which a full range should not
+ * cause by default (DEL, and ADD of other networks, still work). Reservations
+ * the next ADD would reclaim after a reboot do not count as used.
+ */
 async function status (ctx: PluginContext): Promise<void> {
   const conf = await load(ctx, false)
-  const full = await withExistingStore(conf, -1, store => {
+  const problem = unwritable(conf)
+  if (problem !== undefined) {
+    throw new CniError(ErrPluginNotAvailable, `host-local: the dataDir cannot be written: ${problem}`, 'ipam.dataDir')
+  }
+  if (!HostLocalStore.exists(conf.dataDir, conf.name)) return
+  const store = openStore(conf)
+  try {
+    if (!await store.tryLock(STATUS_LOCK_DEADLINE_MS)) {
+      throw new CniError(ErrPluginNotAvailable, `host-local: the store's lock ${join(store.dir, 'lock')} was not free within ${STATUS_LOCK_DEADLINE_MS} ms`,
+        'another process holds the lock (a hung plugin?)')
+    }
+    if (!conf.statusFailsWhenFull) return
+    const stale = new Set(conf.reclaimAfterReboot ? store.preBootReservations(currentBootId(ctx.env)).names : [])
     const used = conf.rangeSets.map(() => 0n)
     for (const name of store.reservations().keys()) {
       const ip = parseIPText(name)
-      if (ip === undefined) continue
+      if (ip === undefined || stale.has(name)) continue
       conf.rangeSets.forEach((set, i) => {
         const r = set.rangeFor(ip)
         if (r !== undefined && !(r.gateway.family === ip.family && r.gateway.value === ip.value)) used[i]! += 1n
       })
     }
     // An ADD needs one address of every set.
-    return conf.rangeSets.findIndex((set, i) => used[i]! >= set.capacity())
-  })
-  if (full >= 0) {
-    throw new CniError(ErrPluginNotAvailable, `no IP addresses available in range set: ${conf.rangeSets[full]!.toString()}`,
-      `range set ${full} (${conf.rangeSetPaths[full]!}) is exhausted`)
+    const full = conf.rangeSets.findIndex((set, i) => used[i]! >= set.capacity())
+    if (full >= 0) {
+      throw new CniError(ErrPluginNotAvailable, `no IP addresses available in range set: ${conf.rangeSets[full]!.toString()}`,
+        `range set ${full} (${conf.rangeSetPaths[full]!}) is exhausted`)
+    }
+  } finally {
+    store.close()
   }
 }
 
