@@ -176,6 +176,7 @@ export class Agent {
 
   private async handle (socket: Socket, data: Buffer | undefined): Promise<void> {
     if (data === undefined) { this.fallback(socket, `request larger than ${MAX_REQUEST} bytes`); return }
+    if (data.length === 0) return // a probe (connect and close): nothing to answer
     // Who is asking: root only.
     const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd
     if (fd === undefined || fd < 0) { socket.destroy(); return }

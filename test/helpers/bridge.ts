@@ -17,6 +17,13 @@ export const OFFICIAL_BRIDGE = join(OFFICIAL_DIR, 'bridge')
 
 export const isRoot = process.getuid?.() === 0
 
+/**
+ * Where the plugins of the exec-path tests look for an agent: nowhere (they
+ * run the Node path), unless TSCNI_AGENT_SOCKET names one, which runs the
+ * same tests through that agent.
+ */
+export const TEST_AGENT_SOCKET = process.env.TSCNI_AGENT_SOCKET ?? '/run/tscni-tests/no-agent.sock'
+
 /** Why the integration tests cannot run here, or undefined when they can. */
 export function skipReason (): string | undefined {
   if (!isRoot) return 'needs root: creates network namespaces'
@@ -84,6 +91,7 @@ function pluginEnv (o: RunOptions): Record<string, string> {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     CNI_COMMAND: o.command,
     CNI_PATH: o.path ?? BIN_DIR,
+    TSCNI_AGENT_SOCKET: TEST_AGENT_SOCKET,
     ...o.extraEnv
   }
   if (o.containerId !== undefined) env.CNI_CONTAINERID = o.containerId

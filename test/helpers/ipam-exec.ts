@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { TEST_AGENT_SOCKET } from './bridge.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const OURS = join(ROOT, 'bin', 'host-local')
@@ -39,6 +40,7 @@ export function cniEnv (inv: Invocation): Record<string, string> {
     CNI_NETNS: inv.netns ?? '/some/where',
     CNI_IFNAME: inv.ifname ?? 'eth0',
     CNI_PATH: inv.path ?? '/usr/lib/cni',
+    TSCNI_AGENT_SOCKET: TEST_AGENT_SOCKET,
     ...(inv.args === undefined ? {} : { CNI_ARGS: inv.args }),
     ...inv.env
   }
