@@ -301,7 +301,12 @@ export function describeIssue (issue: SchemaIssue, input: unknown): string {
     case 'invalid_union': {
       const types = new Set<string>()
       for (const branch of issue.errors ?? []) {
-        for (const i of branch) if (i.code === 'invalid_type' && i.path.length === 0 && i.expected !== undefined) types.add(i.expected)
+        for (const i of branch) {
+          if (i.path.length !== 0) continue
+          if (i.code === 'invalid_type' && i.expected !== undefined) types.add(i.expected)
+          // A literal option: `expected int or "auto"`.
+          if (i.code === 'invalid_value') for (const v of i.values ?? []) types.add(JSON.stringify(v))
+        }
       }
       if (types.size > 0) return `${where}: expected ${[...types].join(' or ')}, got ${showValue(got)}`
       return `${where}: ${issue.message}, got ${showValue(got)}`

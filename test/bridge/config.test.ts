@@ -29,6 +29,7 @@ t.test('defaults', async t => {
     forceAddress: false,
     ipMasq: false,
     mtu: 0,
+    mtuAuto: false,
     hairpinMode: false,
     promiscMode: false,
     vlan: 0,
@@ -39,6 +40,9 @@ t.test('defaults', async t => {
     enabledad: false,
     disableContainerInterface: false,
     portIsolation: false,
+    groupFwdMask: 0,
+    enableSlaac: false,
+    isolate: false,
     ipamType: ''
   })
   t.notOk(wantsVlanFiltering(c))
@@ -108,7 +112,7 @@ t.test('dns replaces the IPAM dns only when a field is set', async t => {
 })
 
 t.test('wrong types are explained field by field (zod loaded only then)', async t => {
-  await rejects(t, loadBridgeConfig({ ...base, mtu: 'big', isGateway: 'yes' }), 7, 'failed to load netconf', /^(?=.*mtu: expected number, got string "big")(?=.*isGateway: expected boolean, got string "yes")/)
+  await rejects(t, loadBridgeConfig({ ...base, mtu: 'big', isGateway: 'yes' }), 7, 'failed to load netconf', /^(?=.*mtu: expected number or "auto", got string "big")(?=.*isGateway: expected boolean, got string "yes")/)
   await rejects(t, loadBridgeConfig({ ...base, mtu: 1.5 }), 7, 'failed to load netconf', /mtu/)
   await rejects(t, loadBridgeConfig({ ...base, vlanTrunk: [{ id: 'x' }] }), 7, 'failed to load netconf', /vlanTrunk\[0\]\.id/)
   await rejects(t, loadBridgeConfig({ ...base, ipam: 'host-local' }), 7, 'failed to load netconf', /ipam: expected object/)
@@ -138,4 +142,42 @@ t.test('ADD-only checks: masquerade backend, conflicts', async t => {
   t.throws(() => { checkAddOptions(dci) }, { code: 7, msg: 'cannot use IPAM when DisableContainerInterface flag is set' })
   const fine = await loadBridgeConfig({ ...base, ipMasq: false, disableContainerInterface: true })
   t.doesNotThrow(() => { checkAddOptions(fine) })
+})
+
+t.test('issue 12 options: mtu "auto", groupFwdMask, enableSlaac, isolate', async t => {
+  const c = await loadBridgeConfig({ ...base, mtu: 'auto', groupFwdMask: 0x4000, enableSlaac: true, isolate: true })
+  t.match(c, { mtu: 0, mtuAuto: true, groupFwdMask: 0x4000, enableSlaac: true, isolate: true })
+  t.match(await loadBridgeConfig({ ...base, MTU: 1400 }), { mtu: 1400, mtuAuto: false })
+  await rejects(t, loadBridgeConfig({ ...base, mtu: 'big' }), 7, 'failed to load netconf', /mtu: expected (int|number) or "auto", got string "big"/)
+  await rejects(t, loadBridgeConfig({ ...base, groupFwdMask: '0x4000' }), 7, 'failed to load netconf', /groupFwdMask: expected (int|number)/)
+  await rejects(t, loadBridgeConfig({ ...base, isolate: 'yes' }), 7, 'failed to load netconf', /isolate: expected boolean/)
+  await rejects(t, loadBridgeConfig({ ...base, enableSlaac: 1 }), 7, 'failed to load netconf', /enableSlaac: expected boolean/)
+  await rejects(t, loadBridgeConfig({ ...base, groupFwdMask: 70000 }), 7, 'invalid groupFwdMask 70000 (must be between 0 and 65535)')
+  await rejects(t, loadBridgeConfig({ ...base, groupFwdMask: -1 }), 7, 'invalid groupFwdMask -1 (must be between 0 and 65535)')
+})
+
+t.test('groupFwdMask bits the kernel refuses (BR_GROUPFWD_RESTRICTED) are named', async t => {
+  await rejects(t, loadBridgeConfig({ ...base, groupFwdMask: 1 }), 7, 'groupFwdMask 0x1 sets bit the kernel never forwards: 0 (01:80:C2:00:00:00, STP)')
+  await rejects(t, loadBridgeConfig({ ...base, groupFwdMask: 0x4006 }), 7,
+    'groupFwdMask 0x4006 sets bits the kernel never forwards: 1 (01:80:C2:00:00:01, MAC pause), 2 (01:80:C2:00:00:02, LACP (slow protocols))',
+    /clear bits 0-2 \(mask 0x4000 without them\)/)
+  for (const ok of [0, 8, 0x4000, 0xfff8]) t.equal((await loadBridgeConfig({ ...base, groupFwdMask: ok })).groupFwdMask, ok, `0x${ok.toString(16)} is accepted`)
+})
+
+t.test('an ipam object with keys but no type is refused, naming ipam.type', async t => {
+  await rejects(t, loadBridgeConfig({ ...base, ipam: { subnet: '10.1.0.0/24' } }), 7, /^ipam has no type/, /^ipam\.type$/)
+  await rejects(t, loadBridgeConfig({ ...base, ipam: { type: '', ranges: [] } }), 7, /^ipam has no type/)
+  t.equal((await loadBridgeConfig({ ...base, ipam: {} })).ipamType, '', 'an empty ipam is L2, as upstream')
+  t.equal((await loadBridgeConfig({ ...base, ipam: { type: '' } })).ipamType, '', 'a type "" alone is L2')
+  t.equal((await loadBridgeConfig({ ...base, ipam: { subnet: null } })).ipamType, '', 'null values count as absent')
+})
+
+t.test('bridgeConfigProblems: every problem with its path', async t => {
+  const { bridgeConfigProblems } = await import('../../src/plugins/bridge/config.js')
+  t.same(await bridgeConfigProblems({ ...base, bridge: 'br0', mtu: 'auto' }), [], 'a good config has none')
+  const semantic = await bridgeConfigProblems({ ...base, vlan: 5000, groupFwdMask: 1, ipam: { subnet: '10.1.0.0/24' }, hairpinMode: true, promiscMode: true, runtimeConfig: { mac: 'zz' } })
+  t.same(semantic.map(p => p.path), ['vlan', 'groupFwdMask', 'runtimeConfig.mac', 'ipam.type', 'promiscMode'])
+  t.ok(semantic.every(p => p.error.code === 7))
+  const types = await bridgeConfigProblems({ ...base, mtu: 'big', isGateway: 'yes', vlanTrunk: [{ id: 'x' }] })
+  t.same(types.map(p => p.path).sort(), ['isGateway', 'mtu', 'vlanTrunk[0].id'])
 })

@@ -14,10 +14,14 @@ import { checkAddOptions, loadBridgeConfig, type BridgeConfig } from './config.j
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { attachHostPort, createVethPair, ensureBridge, setupGateways, waitPortUp } from './host.js'
 import { calcGateways, type GatewayPlan } from './gateways.js'
-import { configureContainer } from './container.js'
+import { configureContainer, raSysctls, writeSysctls } from './container.js'
+import { resolveAutoMTU } from './mtu.js'
 import { NftService } from '../../netlink/nftables/service.js'
 import { setupSpoofCheck, spoofCheckNames, teardownSpoofCheck } from './spoofcheck.js'
 import { setupMasquerade, teardownMasquerade, type MasqInstance } from './masquerade.js'
+import type { AttachmentRecord } from './attachments.js'
+import { dropAddRecord, writeAddingRecord, writeReadyRecord } from './records.js'
+import { ipReuseHygiene } from './hygiene.js'
 
 /** Everything the steps share during one ADD. */
 export interface AddState {
@@ -39,6 +43,8 @@ export interface AddState {
   plan?: GatewayPlan
   /** The host namespace's nf_tables socket, opened by the first step that needs it. */
   nft?: NftService
+  /** The attachment record as last written (records.ts). */
+  record?: AttachmentRecord
 }
 
 /** The nf_tables service of the host namespace, opened on first use (closed by add()). */
@@ -66,12 +72,16 @@ export const ADD_STEPS: readonly AddStep[] = [
   {
     name: 'bridge',
     // Never undone: other containers may use the bridge by now.
-    run: async s => { s.bridge = await ensureBridge(s.host, s.conf) }
+    run: async s => {
+      if (s.conf.mtuAuto) s.conf.mtu = await resolveAutoMTU(s.host, s.ctx.log)
+      s.bridge = await ensureBridge(s.host, s.conf)
+    }
   },
   {
     name: 'veth',
     run: async s => {
-      const { hostName } = await createVethPair(s.host, { name: s.ctx.ifname, namespace: s.sandbox, ...(s.conf.mac !== undefined ? { mac: s.conf.mac } : {}) }, s.conf.mtu)
+      const { hostName } = await createVethPair(s.host, { name: s.ctx.ifname, namespace: s.sandbox, ...(s.conf.mac !== undefined ? { mac: s.conf.mac } : {}) }, s.conf.mtu,
+        hostVeth => { s.record = writeAddingRecord(s, hostVeth) })
       // Known from here on, so the undo can remove the pair whatever fails next.
       s.hostVethName = hostName
       s.hostVeth = await s.host.links.get(hostName)
@@ -88,6 +98,7 @@ export const ADD_STEPS: readonly AddStep[] = [
         s.ctx.log.debug(`rollback: deleting ${s.hostVethName}: ${(err as Error).message}; trying ${s.ctx.ifname} in ${s.ctx.netns}`)
         await s.container.links.delete(s.ctx.ifname)
       }
+      dropAddRecord(s)
     }
   },
   {
@@ -98,7 +109,7 @@ export const ADD_STEPS: readonly AddStep[] = [
     name: 'macspoofchk',
     when: s => s.conf.macspoofchk,
     run: async s => {
-      const names = spoofCheckNames(s.ctx.containerId, s.ctx.ifname)
+      const names = spoofCheckNames(s.ctx.containerId, s.ctx.ifname, s.ctx.name)
       try {
         await setupSpoofCheck(nftOf(s), names, s.hostVeth!.name, s.containerLink!.mac!)
       } catch (err) {
@@ -138,6 +149,12 @@ export const ADD_STEPS: readonly AddStep[] = [
     },
     undo: async s => { await teardownMasquerade(nftOf(s), masqInstance(s)) }
   },
+  // IP-reuse hygiene: stale host neighbour entries out, ndisc_notify on (hygiene.ts).
+  {
+    name: 'neighbours',
+    when: s => s.l3,
+    run: ipReuseHygiene
+  },
   {
     name: 'container',
     when: s => !s.conf.disableContainerInterface,
@@ -145,6 +162,8 @@ export const ADD_STEPS: readonly AddStep[] = [
       const c = s.containerLink!
       const setUp = async (): Promise<void> => { await s.container.links.setUp(c.index) }
       if (!s.l3) {
+        // RA and SLAAC settings while the interface is still down (no race with a router).
+        writeSysctls(s.sandbox, raSysctls(s.ctx.ifname, s.conf.enableSlaac))
         try {
           await setUp()
         } catch (err) {
@@ -160,7 +179,7 @@ export const ADD_STEPS: readonly AddStep[] = [
         index: c.index,
         setUp,
         isOperUp: async () => (await s.container.links.get(c.index)).operstate === 'up'
-      }, s.result, s.conf.enabledad)
+      }, s.result, s.conf.enabledad, s.conf.enableSlaac)
     }
   },
   {
@@ -190,6 +209,11 @@ export const ADD_STEPS: readonly AddStep[] = [
       // that cannot be converted must fail here, while the undos can still run.
       convertResult(s.result, s.ctx.cniVersion)
     }
+  },
+  {
+    // Last: the attachment record, now "ready" (what the reconciler, DEL and GC work from).
+    name: 'record',
+    run: async s => { writeReadyRecord(s) }
   }
 ]
 

@@ -13,6 +13,7 @@ import { loadBridgeConfig, type BridgeConfig } from './config.js'
 import { envMac } from './add.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { canonicalPrefix, formatAddress, isIPv4Text, parseAddress } from './ipnet.js'
+import { checkBridgeState, checkContainerMTU, checkRouterAdvertisements, configuredMTU } from './check-state.js'
 
 const q = JSON.stringify
 
@@ -129,8 +130,13 @@ export async function check (ctx: PluginContext): Promise<void> {
     const cont = await checkContainerInterface(container, contIntf)
     const veth = await findHostVeth(host, result, bridge, cont, [brIntf.name, contIntf.name])
     if (veth === undefined) throw new Error(`CNI veth created for bridge ${conf.bridge} was not found`)
+    // Beyond upstream: MTU, pinned MAC, groupFwdMask (check-state.ts).
+    const mtu = await configuredMTU(host, conf, ctx.log)
+    checkBridgeState(bridge, conf, mtu)
+    checkContainerMTU(cont, conf, mtu)
 
     await checkAddressesAndRoutes(container, ctx.ifname, cont.index, result)
+    await checkRouterAdvertisements(container, cont, conf)
   } finally {
     closeHandles(container, host)
     sandbox.close()

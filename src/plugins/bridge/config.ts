@@ -24,8 +24,10 @@ export interface BridgeConfig {
   forceAddress: boolean
   ipMasq: boolean
   ipMasqBackend?: string
-  /** 0 = kernel default. */
+  /** 0 = kernel default (or, with mtuAuto, not yet resolved). */
   mtu: number
+  /** `"mtu": "auto"`: the MTU of the host interface that carries the default route, resolved at ADD/CHECK. */
+  mtuAuto: boolean
   hairpinMode: boolean
   promiscMode: boolean
   /** Access VLAN (pvid, untagged) of the host port; 0 = none. */
@@ -39,6 +41,12 @@ export interface BridgeConfig {
   enabledad: boolean
   disableContainerInterface: boolean
   portIsolation: boolean
+  /** IFLA_BR_GROUP_FWD_MASK for the bridge; 0 = leave it as it is (upstream PR #1254). */
+  groupFwdMask: number
+  /** IPv6 router advertisements and SLAAC stay on in the container (upstream PR #910); off by default. */
+  enableSlaac: boolean
+  /** Drop forwarded traffic between this bridge and every other isolated bridge (our nf_tables table). */
+  isolate: boolean
   /** ipam.type; "" = L2 only. */
   ipamType: string
   /** The config's dns when any field of it is set (it then replaces the IPAM's). */
@@ -121,6 +129,16 @@ export async function loadBridgeConfig (config: JSONObject, envMac?: string): Pr
 
 /** The synchronous part of loadBridgeConfig; throws WrongType for a mistyped field. */
 function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
+  const { conf, problems } = readBridgeConfig(config, envMac)
+  if (problems.length > 0) throw problems[0]!.error
+  return conf
+}
+
+/**
+ * The options and every problem of a well-typed config; throws WrongType
+ * for a mistyped field, and the trunk checks' error.
+ */
+function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeConfig, problems: ConfigProblem[] } {
   const m = view(config)
   const bridgeName = str(m, 'bridge')
   const c: BridgeConfig = {
@@ -129,7 +147,8 @@ function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
     isDefaultGateway: bool(m, 'isDefaultGateway'),
     forceAddress: bool(m, 'forceAddress'),
     ipMasq: bool(m, 'ipMasq'),
-    mtu: int(m, 'mtu'),
+    mtu: 0,
+    mtuAuto: false,
     hairpinMode: bool(m, 'hairpinMode'),
     promiscMode: bool(m, 'promiscMode'),
     vlan: int(m, 'vlan'),
@@ -140,14 +159,26 @@ function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
     enabledad: bool(m, 'enabledad'),
     disableContainerInterface: bool(m, 'disableContainerInterface'),
     portIsolation: bool(m, 'portIsolation'),
+    groupFwdMask: int(m, 'groupFwdMask'),
+    enableSlaac: bool(m, 'enableSlaac'),
+    isolate: bool(m, 'isolate'),
     ipamType: ''
   }
+  // An int, or "auto" (the default-route interface's MTU).
+  const mtu = m.get('mtu')
+  if (mtu === 'auto') c.mtuAuto = true
+  else c.mtu = int(m, 'mtu')
   const backend = str(m, 'ipMasqBackend')
   if (backend !== undefined) c.ipMasqBackend = backend
   if (c.isDefaultGateway) c.isGateway = true
 
   const ipam = obj(m, 'ipam')
-  if (ipam !== undefined) c.ipamType = str(ipam, 'type') ?? ''
+  let ipamWithoutType = false
+  if (ipam !== undefined) {
+    c.ipamType = str(ipam, 'type') ?? ''
+    // Keys but no type: upstream silently makes an unaddressed veth; a config mistake here.
+    ipamWithoutType = c.ipamType === '' && [...ipam.keys()].some(k => k !== 'type')
+  }
 
   const dns = obj(m, 'dns')
   if (dns !== undefined) {
@@ -178,34 +209,86 @@ function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
 
   // Precedence (upstream, test-verified): runtimeConfig > args.cni > CNI_ARGS.
   let mac = envMac !== undefined && envMac !== '' ? envMac : undefined
+  let macPath = 'CNI_ARGS MAC'
   const argsMac = str(obj(obj(m, 'args') ?? new Map(), 'cni') ?? new Map(), 'mac')
-  if (argsMac !== undefined && argsMac !== '') mac = argsMac
+  if (argsMac !== undefined && argsMac !== '') { mac = argsMac; macPath = 'args.cni.mac' }
   const rtMac = str(obj(m, 'runtimeConfig') ?? new Map(), 'mac')
-  if (rtMac !== undefined && rtMac !== '') mac = rtMac
+  if (rtMac !== undefined && rtMac !== '') { mac = rtMac; macPath = 'runtimeConfig.mac' }
   if (mac !== undefined) c.mac = mac
 
-  checkSemantics(c)
-  return c
+  return { conf: c, problems: semanticProblems(c, ipamWithoutType, macPath) }
 }
 
 function invalid (msg: string, details = ''): CniError {
   return new CniError(ErrInvalidNetworkConfig, msg, details)
 }
 
-/** The checks upstream makes in loadNetConf and at the top of cmdAdd, before touching the kernel. */
-function checkSemantics (c: BridgeConfig): void {
-  if (c.vlan < 0 || c.vlan > 4094) throw invalid(`invalid VLAN ID ${c.vlan} (must be between 0 and 4094)`)
-  if (c.mtu < 0) throw invalid(`invalid MTU ${c.mtu} (must be 0 for the kernel default, or positive)`)
+/** A problem of a config that has the right JSON types, and the JSON path of the field it is about. */
+export interface ConfigProblem {
+  path: string
+  error: CniError
+}
+
+/**
+ * The kernel never lets a bridge forward these link-local groups
+ * (BR_GROUPFWD_RESTRICTED, net/bridge/br_private.h): writing a mask with
+ * any of them fails with EINVAL.
+ */
+export const GROUP_FWD_RESTRICTED: ReadonlyArray<{ bit: number, group: string, what: string }> = [
+  { bit: 0, group: '01:80:C2:00:00:00', what: 'STP' },
+  { bit: 1, group: '01:80:C2:00:00:01', what: 'MAC pause' },
+  { bit: 2, group: '01:80:C2:00:00:02', what: 'LACP (slow protocols)' }
+]
+
+/**
+ * Every check upstream makes in loadNetConf and at the top of cmdAdd, and
+ * ours, on a config whose types are right; all of them, in field order (a
+ * plugin run reports the first; `tscni validate` reports them all).
+ */
+function semanticProblems (c: BridgeConfig, ipamWithoutType: boolean, macPath: string): ConfigProblem[] {
+  const out: ConfigProblem[] = []
+  const add = (path: string, msg: string, details = ''): void => { out.push({ path, error: invalid(msg, details) }) }
   try {
     validateInterfaceName(c.bridge)
   } catch (err) {
-    throw invalid(`invalid bridge name ${JSON.stringify(c.bridge)}: ${(err as CniError).msg}`)
+    add('bridge', `invalid bridge name ${JSON.stringify(c.bridge)}: ${(err as CniError).msg}`)
+  }
+  if (c.mtu < 0) add('mtu', `invalid MTU ${c.mtu} (must be 0 for the kernel default, positive, or "auto")`)
+  if (c.vlan < 0 || c.vlan > 4094) add('vlan', `invalid VLAN ID ${c.vlan} (must be between 0 and 4094)`)
+  if (c.groupFwdMask < 0 || c.groupFwdMask > 0xffff) {
+    add('groupFwdMask', `invalid groupFwdMask ${c.groupFwdMask} (must be between 0 and 65535)`)
+  } else {
+    const bad = GROUP_FWD_RESTRICTED.filter(r => (c.groupFwdMask & (1 << r.bit)) !== 0)
+    if (bad.length > 0) {
+      add('groupFwdMask', `groupFwdMask 0x${c.groupFwdMask.toString(16)} sets bit${bad.length > 1 ? 's' : ''} the kernel never forwards: ` +
+        bad.map(r => `${r.bit} (${r.group}, ${r.what})`).join(', '),
+      `groupFwdMask: clear bits 0-2 (mask 0x${(c.groupFwdMask & ~7).toString(16)} without them)`)
+    }
   }
   if (c.mac !== undefined) {
     const bytes = parseMAC(c.mac)
     // The kernel takes only 6-byte Ethernet addresses for a veth.
-    if (bytes === undefined || bytes.length !== 6) throw invalid(`failed to make veth pair: address ${c.mac}: invalid MAC address`)
+    if (bytes === undefined || bytes.length !== 6) add(macPath, `failed to make veth pair: address ${c.mac}: invalid MAC address`)
   }
+  if (ipamWithoutType) {
+    add('ipam.type', 'ipam has no type: name the IPAM plugin in ipam.type (e.g. "host-local"), or give no ipam for an L2 network', 'ipam.type')
+  }
+  return out
+}
+
+/** The problems checkAddOptions reports (the first of them). */
+export function addOptionProblems (c: BridgeConfig): ConfigProblem[] {
+  const out: ConfigProblem[] = []
+  if (c.ipMasq) {
+    try {
+      checkMasqBackend(c.ipMasqBackend)
+    } catch (err) {
+      out.push({ path: 'ipMasqBackend', error: err as CniError })
+    }
+  }
+  if (c.ipamType !== '' && c.disableContainerInterface) out.push({ path: 'disableContainerInterface', error: invalid('cannot use IPAM when DisableContainerInterface flag is set') })
+  if (c.hairpinMode && c.promiscMode) out.push({ path: 'promiscMode', error: invalid('cannot set hairpin mode and promiscuous mode at the same time') })
+  return out
 }
 
 /**
@@ -214,10 +297,37 @@ function checkSemantics (c: BridgeConfig): void {
  * backend.
  */
 export function checkAddOptions (c: BridgeConfig): void {
-  if (c.ipMasq) checkMasqBackend(c.ipMasqBackend)
-  if (c.ipamType !== '' && c.disableContainerInterface) throw invalid('cannot use IPAM when DisableContainerInterface flag is set')
-  if (c.hairpinMode && c.promiscMode) throw invalid('cannot set hairpin mode and promiscuous mode at the same time')
+  const problems = addOptionProblems(c)
+  if (problems.length > 0) throw problems[0]!.error
 }
+
+/**
+ * Every problem of a bridge config, each with its JSON path, for `tscni
+ * validate`: wrong types (all of them, from the zod schema), else the
+ * checks a plugin run makes, ADD's included. Empty when the config is good.
+ */
+export async function bridgeConfigProblems (config: JSONObject): Promise<ConfigProblem[]> {
+  try {
+    // The checks themselves, all collected: a run stops at the first.
+    const c = readBridgeConfig(config)
+    return [...c.problems, ...addOptionProblems(c.conf)]
+  } catch (err) {
+    if (err instanceof WrongType) {
+      try {
+        await validateWithSchema(config, () => import('./schema.js'), { msg: 'failed to load netconf' })
+      } catch (schemaErr) {
+        if (schemaErr instanceof CniError) {
+          return schemaErr.details.split('; ').map(d => ({ path: d.slice(0, Math.max(0, d.indexOf(':'))), error: invalid(schemaErr.msg, d) }))
+        }
+        throw schemaErr
+      }
+      return [{ path: err.message, error: invalid('failed to load netconf', `${err.message}: wrong type`) }]
+    }
+    if (err instanceof CniError) return [{ path: 'vlanTrunk', error: err }]
+    throw err
+  }
+}
+
 
 /**
  * ipMasqBackend: upstream knows "iptables" and "nftables" (and picks one when

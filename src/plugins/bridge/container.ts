@@ -32,30 +32,71 @@ export interface ContainerSide {
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
+/** One sysctl write of the container side. */
+export interface SysctlEntry {
+  key: string
+  value: string
+  /** Errors are ignored (upstream ignores them for the DAD and ARP settings). */
+  optional: boolean
+  /** Errors with these codes are ignored (ENOENT: the kernel has no IPv6 at all). */
+  ignore?: readonly string[]
+  /** Left alone when it holds this value already. */
+  onlyIfNot?: string
+  /** Written only when it holds this value. */
+  onlyIf?: string
+}
+
 /**
  * Writes sysctls inside the container namespace in one namespace switch.
- * `optional` ones ignore errors (upstream ignores them for the DAD and ARP
- * settings); others throw.
+ * `optional` ones ignore errors; others throw.
  */
-function writeSysctls (ns: NetNamespace, entries: ReadonlyArray<{ key: string, value: string, optional: boolean, onlyIfNot?: string }>): void {
+export function writeSysctls (ns: NetNamespace, entries: readonly SysctlEntry[]): void {
   ns.run(() => {
     for (const e of entries) {
       const path = `/proc/sys/${e.key}`
       try {
-        if (e.onlyIfNot !== undefined && readFileSync(path, 'utf8').trim() === e.onlyIfNot) continue
+        if (e.onlyIfNot !== undefined || e.onlyIf !== undefined) {
+          const now = readFileSync(path, 'utf8').trim()
+          if (now === e.onlyIfNot || (e.onlyIf !== undefined && now !== e.onlyIf)) continue
+        }
         writeFileSync(path, e.value)
       } catch (err) {
-        if (!e.optional) throw new Error(`failed to set sysctl ${e.key}=${e.value} in ${ns.path}: ${(err as Error).message}`, { cause: err })
+        if (e.optional || (e.ignore?.includes((err as NodeJS.ErrnoException).code ?? '') ?? false)) continue
+        throw new Error(`failed to set sysctl ${e.key}=${e.value} in ${ns.path}: ${(err as Error).message}`, { cause: err })
       }
     }
   })
 }
 
 /**
+ * IPv6 router advertisements on the container interface, written while it
+ * is still down, so no RA can slip in before (plugins#909: a later `tuning`
+ * plugin is too late). Off by default: accept_ra=0 and autoconf=0 (no
+ * RA-learned routes, no SLAAC address). `enableSlaac` (upstream PR #910)
+ * turns both on, IPv6 included; an accept_ra already on (1, or 2 with
+ * forwarding) is kept. ENOENT: the kernel runs without IPv6.
+ */
+export function raSysctls (ifname: string, enableSlaac: boolean): SysctlEntry[] {
+  const conf = `net/ipv6/conf/${ifname}`
+  const ignore = ['ENOENT']
+  if (!enableSlaac) {
+    return [
+      { key: `${conf}/accept_ra`, value: '0', optional: false, ignore },
+      { key: `${conf}/autoconf`, value: '0', optional: false, ignore }
+    ]
+  }
+  return [
+    { key: `${conf}/disable_ipv6`, value: '0', optional: false, ignore, onlyIfNot: '0' },
+    { key: `${conf}/accept_ra`, value: '1', optional: false, ignore, onlyIf: '0' },
+    { key: `${conf}/autoconf`, value: '1', optional: false, ignore }
+  ]
+}
+
+/**
  * Configures the container interface from the result (interface index 2 =
  * the container interface). `enabledad` selects the DAD sysctls.
  */
-export async function configureContainer (c: ContainerSide, result: Result, enabledad: boolean): Promise<void> {
+export async function configureContainer (c: ContainerSide, result: Result, enabledad: boolean, enableSlaac = false): Promise<void> {
   const ifname = c.ifname
   const interfaces = result.interfaces ?? []
   if (interfaces.length === 0) throw new Error('no interfaces to configure')
@@ -71,7 +112,7 @@ export async function configureContainer (c: ContainerSide, result: Result, enab
 
   // Sysctls first, in one namespace switch. accept_dad=0 (upstream's default
   // since v1.1.0) spares the ~2 s of IPv6 DAD per container.
-  const sysctls: Array<{ key: string, value: string, optional: boolean, onlyIfNot?: string }> = []
+  const sysctls: SysctlEntry[] = []
   if (enabledad) {
     sysctls.push({ key: `net/ipv6/conf/${ifname}/enhanced_dad`, value: '1', optional: true })
     sysctls.push({ key: `net/ipv6/conf/${ifname}/accept_dad`, value: '1', optional: true })
@@ -87,6 +128,7 @@ export async function configureContainer (c: ContainerSide, result: Result, enab
     // Keep the IPv6 addresses when the interface goes down (upstream v1.7.0+).
     sysctls.push({ key: `net/ipv6/conf/${ifname}/keep_addr_on_down`, value: '1', optional: false })
   }
+  sysctls.push(...raSysctls(ifname, enableSlaac))
   writeSysctls(c.ns, sysctls)
 
   let v4gw: string | undefined

@@ -35,26 +35,40 @@ function vlanUnsupported (err: unknown, conf: BridgeConfig, what: string): unkno
 }
 
 /**
- * Upstream's ensureBridge: the bridge exists (created with the configured
- * MTU and vlan_filtering if missing; an existing one is left as it is), is a
- * bridge, is promiscuous when asked, has accept_ra=0, and is up.
+ * Upstream's ensureBridge, plus reconciling what the config asks of an
+ * existing bridge: the bridge exists (created with the configured MTU,
+ * groupFwdMask, vlan_filtering and a MAC of its own if missing), is a
+ * bridge, has the configured MTU and groupFwdMask, keeps its MAC (pinned),
+ * is promiscuous when asked, has accept_ra=0, and is up.
+ *
+ * The MAC: a bridge created without one follows the lowest MAC among its
+ * ports and becomes all zeros when its last port leaves (cni#285: ~100 s of
+ * loss while neighbours relearn). A MAC given at creation, or set later,
+ * makes the kernel keep it (NET_ADDR_SET). So a new bridge gets a random
+ * locally administered MAC, and an existing one is pinned to the MAC it has
+ * (a new one when the kernel reports all zeros, upstream PR #1265), in
+ * every mode, L2 included.
  */
 export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig): Promise<Link> {
   const name = conf.bridge
   const fail = (msg: string, cause?: unknown): Error => new Error(`failed to create bridge ${goQuote(name)}: ${msg}`, { cause })
   let br = await host.links.find(name)
+  let created = false
   if (br === undefined) {
     try {
       await host.links.createBridge({
         name,
+        mac: randomMAC(),
         ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
+        ...(conf.groupFwdMask > 0 ? { groupFwdMask: conf.groupFwdMask } : {}),
         ...(wantsVlanFiltering(conf) ? { vlanFiltering: true } : {})
       })
+      created = true
     } catch (err) {
       // Another ADD may have created it meanwhile: that is fine.
       if (!isErrno(err, 'EEXIST')) {
         const mapped = vlanUnsupported(err, conf, `failed to create bridge ${goQuote(name)}`)
-        throw mapped instanceof CniError ? mapped : fail(`could not add ${goQuote(name)}: ${(err as Error).message}`, err)
+        throw mapped instanceof CniError ? mapped : fail(`could not add ${goQuote(name)}: ${groupFwdMaskHint(err, conf)}`, err)
       }
     }
     try {
@@ -64,6 +78,7 @@ export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig):
     }
   }
   if (br.kind !== 'bridge') throw fail(`${goQuote(name)} already exists but is not a bridge`)
+  if (!created) br = await reconcileBridge(host, br, conf)
   if (conf.promiscMode && (br.flags & IFF_PROMISC) === 0) {
     try {
       await host.links.setPromisc(br.index, true)
@@ -84,14 +99,66 @@ export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig):
 }
 
 /**
+ * An existing bridge made to match the config: the configured MTU and
+ * groupFwdMask when they differ (upstream never changes an existing bridge:
+ * podman#20009, PR #1021), and its MAC pinned. Returns the bridge as it is
+ * now.
+ */
+async function reconcileBridge (host: NamespaceHandles, br: Link, conf: BridgeConfig): Promise<Link> {
+  const name = br.name
+  if (conf.mtu > 0 && br.mtu !== conf.mtu) {
+    try {
+      await host.links.setMTU(br.index, conf.mtu)
+    } catch (err) {
+      throw new Error(`failed to set MTU of bridge ${goQuote(name)} to ${conf.mtu} (it has ${br.mtu}): ${(err as Error).message}`, { cause: err })
+    }
+  }
+  if (conf.groupFwdMask > 0 && br.bridge?.groupFwdMask !== conf.groupFwdMask) {
+    try {
+      await host.links.setBridge(br.index, { groupFwdMask: conf.groupFwdMask })
+    } catch (err) {
+      throw new Error(`failed to set groupFwdMask of bridge ${goQuote(name)}: ${groupFwdMaskHint(err, conf)}`, { cause: err })
+    }
+  }
+  // Setting the MAC it has is enough to pin it; all zeros cannot be set (EINVAL): a new one then.
+  const mac = br.mac === undefined || br.mac === ZERO_MAC ? randomMAC() : br.mac
+  try {
+    await host.links.setMAC(br.index, mac)
+  } catch (err) {
+    throw new Error(`could not set bridge's mac: ${(err as Error).message}`, { cause: err })
+  }
+  const now: Link = { ...br, mac }
+  if (conf.mtu > 0) now.mtu = conf.mtu
+  if (conf.groupFwdMask > 0 && br.bridge !== undefined) now.bridge = { ...br.bridge, groupFwdMask: conf.groupFwdMask }
+  return now
+}
+
+/** The kernel's EINVAL for a restricted group mask, explained (the config check normally catches it first). */
+function groupFwdMaskHint (err: unknown, conf: BridgeConfig): string {
+  const msg = (err as Error).message
+  return isErrno(err, 'EINVAL') && conf.groupFwdMask > 0 ? `${msg} (groupFwdMask 0x${conf.groupFwdMask.toString(16)}: the kernel refuses bits 0-2)` : msg
+}
+
+function urandom (n: number): Buffer {
+  const b = Buffer.alloc(n)
+  const fd = openSync('/dev/urandom', 'r')
+  try { readSync(fd, b, 0, n, null) } finally { closeSync(fd) }
+  return b
+}
+
+/** A random unicast, locally administered MAC (as the kernel's eth_random_addr). */
+export function randomMAC (): string {
+  const b = urandom(6)
+  b[0] = (b[0]! & 0xfe) | 0x02
+  return [...b].map(x => x.toString(16).padStart(2, '0')).join(':')
+}
+
+/**
  * `veth` + 8 random lowercase hex digits, as upstream's RandomVethName. The
  * bytes come from /dev/urandom: loading node:crypto would cost every ADD ~4 ms.
  */
 export function randomVethName (): string {
-  const b = Buffer.alloc(4)
-  const fd = openSync('/dev/urandom', 'r')
-  try { readSync(fd, b, 0, 4, null) } finally { closeSync(fd) }
-  return 'veth' + b.toString('hex')
+  return 'veth' + urandom(4).toString('hex')
 }
 
 const VETH_NAME_TRIES = 10
@@ -114,9 +181,11 @@ export interface VethPeer {
  * the random host name is retried with a new one; a clash of the peer's name
  * is upstream's error.
  */
-export async function createVethPair (host: NamespaceHandles, peer: VethPeer, mtu: number): Promise<CreatedVeth> {
+export async function createVethPair (host: NamespaceHandles, peer: VethPeer, mtu: number, beforeCreate?: (hostName: string) => void): Promise<CreatedVeth> {
   for (let attempt = 0; attempt < VETH_NAME_TRIES; attempt++) {
     const hostName = randomVethName()
+    // The attachment record names the host end before it exists (a killed ADD's veth is then found).
+    beforeCreate?.(hostName)
     try {
       await host.links.createVeth({
         name: hostName,
@@ -199,8 +268,8 @@ async function setupPortVlans (host: NamespaceHandles, veth: Link, conf: BridgeC
  * Upstream's ensureAddr on the bridge for one gateway: an equal address is
  * fine (nothing else is done); a different IPv4 address, or an overlapping
  * IPv6 one, is replaced with forceAddress and an error otherwise; then the
- * address is added and the bridge's MAC pinned (set to itself) so that it
- * stops following the lowest port MAC.
+ * address is added. (Upstream then pins the bridge's MAC; ensureBridge has
+ * done that already.)
  */
 export async function ensureGatewayAddress (host: NamespaceHandles, bridge: Link, family: 4 | 6, gw: IPNet, forceAddress: boolean): Promise<void> {
   const text = formatIPNet(gw)
@@ -223,21 +292,10 @@ export async function ensureGatewayAddress (host: NamespaceHandles, bridge: Link
   } catch (err) {
     if (!isErrno(err, 'EEXIST')) throw new Error(`could not add IP address ${text} to ${goQuote(bridge.name)}: ${(err as Error).message}`, { cause: err })
   }
-  // The MAC read before our port was added (upstream). A bridge whose last
-  // port went away has the all-zero MAC, which cannot be set: pin the one it
-  // took from its ports since.
-  let mac = bridge.mac
-  if (mac === undefined || mac === ZERO_MAC) mac = (await host.links.get(bridge.index)).mac
-  if (mac !== undefined && mac !== ZERO_MAC) {
-    try {
-      await host.links.setMAC(bridge.index, mac)
-    } catch (err) {
-      throw new Error(`could not set bridge's mac: ${(err as Error).message}`, { cause: err })
-    }
-  }
+  // Upstream pins the bridge MAC here, only with isGateway; ensureBridge pins it in every mode.
 }
 
-const ZERO_MAC = '00:00:00:00:00:00'
+export const ZERO_MAC = '00:00:00:00:00:00'
 
 /** Writes "1" to the family's forwarding sysctl unless it already holds "1" (upstream's EnableIP4Forward/EnableIP6Forward). */
 export function enableForwarding (family: 4 | 6, ns?: NetNamespace): void {
