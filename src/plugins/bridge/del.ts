@@ -10,13 +10,16 @@ import { fieldCI, isObject } from '../../cni/json.js'
 import { isErrno } from '../../netlink/errors.js'
 import { NamespaceMissingError, NetNamespace } from '../../netlink/netns.js'
 import { NftService } from '../../netlink/nftables/service.js'
-import { loadBridgeConfig } from './config.js'
+import { DEFAULT_BRIDGE_NAME, loadBridgeConfig } from './config.js'
+import { releaseIsolationIfUnused } from './isolation.js'
 import { teardownSpoofCheck, spoofCheckNames } from './spoofcheck.js'
 import { teardownMasquerade } from './masquerade.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
+import { lockRecord, recordPath, removeRecord, type AttachmentRecord } from './attachments.js'
+import { recordsDirOf } from './records.js'
 
 /** What DEL needs from the config. */
-interface DelOptions { ipamType: string, ipMasq: boolean, macspoofchk: boolean }
+interface DelOptions { ipamType: string, ipMasq: boolean, macspoofchk: boolean, isolate: boolean, bridge: string }
 
 /**
  * The options DEL acts on. A config that fails our checks (a bad VLAN id,
@@ -27,7 +30,7 @@ interface DelOptions { ipamType: string, ipMasq: boolean, macspoofchk: boolean }
 async function delOptions (ctx: PluginContext): Promise<DelOptions> {
   try {
     const c = await loadBridgeConfig(ctx.config)
-    return { ipamType: c.ipamType, ipMasq: c.ipMasq, macspoofchk: c.macspoofchk }
+    return { ipamType: c.ipamType, ipMasq: c.ipMasq, macspoofchk: c.macspoofchk, isolate: c.isolate, bridge: c.bridge }
   } catch (err) {
     ctx.log.warn(`DEL goes on despite an invalid config: ${(err as Error).message}`)
     const ipam = fieldCI(ctx.config, 'ipam')
@@ -35,26 +38,64 @@ async function delOptions (ctx: PluginContext): Promise<DelOptions> {
     return {
       ipamType: typeof type === 'string' ? type : '',
       ipMasq: fieldCI(ctx.config, 'ipMasq') === true,
-      macspoofchk: fieldCI(ctx.config, 'macspoofchk') === true
+      macspoofchk: fieldCI(ctx.config, 'macspoofchk') === true,
+      isolate: fieldCI(ctx.config, 'isolate') === true,
+      bridge: typeof fieldCI(ctx.config, 'bridge') === 'string' && fieldCI(ctx.config, 'bridge') !== '' ? fieldCI(ctx.config, 'bridge') as string : DEFAULT_BRIDGE_NAME
     }
   }
 }
 
 export async function del (ctx: PluginContext): Promise<void> {
   const opts = await delOptions(ctx)
+  // The attachment record, held under its lock until it is removed: the
+  // reconciler then never puts back what this DEL takes away.
+  const path = recordPath(recordsDirOf(ctx), ctx.name, ctx.containerId, ctx.ifname)
+  const held = await lockRecord(path, { wait: true })
+  try {
+    const record = held?.record
+    if (record !== undefined) {
+      // What the ADD made, whatever the config says now.
+      opts.ipMasq ||= record.ipMasq
+      opts.macspoofchk ||= record.macspoofchk
+    }
+    await delAttachment(ctx, opts, record)
+    removeRecord(path)
+  } finally {
+    held?.release()
+  }
+}
+
+async function delAttachment (ctx: PluginContext, opts: DelOptions, record: AttachmentRecord | undefined): Promise<void> {
   // The rules first (upstream: last). Closing an nf_tables socket waits until
   // the kernel has freed the last commit's transaction, one RCU grace period
   // (~8 ms here); the interface deletion, which blocks in the kernel for
   // longer, covers that wait. A DEL that fails later is retried by the
   // runtime, and the rules of a container being deleted are not missed.
-  const nft = opts.macspoofchk || (opts.ipMasq && opts.ipamType !== '') ? NftService.open({ namespace: ctx.caller.netns }) : undefined
+  const nft = opts.macspoofchk || opts.isolate || (opts.ipMasq && opts.ipamType !== '') ? NftService.open({ namespace: ctx.caller.netns }) : undefined
   try {
     if (nft !== undefined) await deleteRules(nft, ctx, opts)
     // Then the interface, then IPAM (upstream's order).
     await deleteContainerInterface(ctx)
+    // The bridge's isolation rules go with its last port (isolation.ts).
+    if (nft !== undefined && opts.isolate) await releaseIsolation(nft, ctx, opts.bridge)
+    // The host end, when the container's could not take it along: CNI_NETNS
+    // empty, or an ADD killed before it finished (records.ts).
+    if (record !== undefined) await deleteHostVeth(ctx, record)
     if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
   } finally {
     nft?.close()
+  }
+}
+
+/** Removes the bridge's isolation rules when this DEL took its last port. */
+async function releaseIsolation (nft: NftService, ctx: PluginContext, bridge: string): Promise<void> {
+  const host = openHandles(ctx.caller.netns)
+  try {
+    if (await releaseIsolationIfUnused(nft, host.links, bridge)) ctx.log.info(`isolation rules of bridge ${JSON.stringify(bridge)} removed: its last port is gone`)
+  } catch (err) {
+    throw new Error(`failed to release isolation of ${JSON.stringify(bridge)}: ${(err as Error).message}`, { cause: err })
+  } finally {
+    closeHandles(host)
   }
 }
 
@@ -80,6 +121,31 @@ async function deleteContainerInterface (ctx: PluginContext): Promise<void> {
   } finally {
     closeHandles(container)
     sandbox.close()
+  }
+}
+
+/**
+ * Deletes the record's host veth if it is still there: a veth, on the
+ * record's bridge or on none (a killed ADD may not have enslaved it yet).
+ */
+export async function deleteHostVeth (ctx: Pick<PluginContext, 'caller'>, record: AttachmentRecord): Promise<boolean> {
+  const host = openHandles(ctx.caller.netns)
+  try {
+    const veth = await host.links.find(record.hostVeth)
+    if (veth === undefined || veth.kind !== 'veth') return false
+    if (veth.master !== undefined) {
+      const bridge = await host.links.find(record.bridge)
+      if (bridge === undefined || bridge.index !== veth.master) return false
+    }
+    try {
+      await host.links.delete(veth.index)
+    } catch (err) {
+      if (isErrno(err, 'ENODEV')) return false
+      throw new Error(`failed to delete host veth ${JSON.stringify(record.hostVeth)}: ${(err as Error).message}`, { cause: err })
+    }
+    return true
+  } finally {
+    closeHandles(host)
   }
 }
 

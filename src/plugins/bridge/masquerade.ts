@@ -140,17 +140,64 @@ export async function teardownMasquerade (nft: NftService, instance: MasqInstanc
  * attachment (upstream's GCIPMasqForNetwork). Returns how many were deleted.
  */
 export async function gcMasquerade (nft: NftService, network: string, valid: readonly GCAttachment[]): Promise<number> {
+  return (await gcMasqueradeRules(nft, network, valid)).length
+}
+
+/** gcMasquerade, returning the comments of the rules it deleted (with dryRun: would delete; nothing is changed). */
+export async function gcMasqueradeRules (nft: NftService, network: string, valid: readonly GCAttachment[], options: { dryRun?: boolean } = {}): Promise<string[]> {
   const keep = new Set(valid.map(a => masqComment({ network, ifname: a.ifname, containerID: a.containerID })))
-  return await deleteMatching(nft, networkHash(network), r => !keep.has(r.comment ?? ''))
+  return (await deleteMatchingRules(nft, networkHash(network), r => !keep.has(r.comment ?? ''), options.dryRun === true)).map(r => r.comment ?? '')
 }
 
 async function deleteMatching (nft: NftService, prefix: string, select: (r: NftRule) => boolean): Promise<number> {
+  return (await deleteMatchingRules(nft, prefix, select, false)).length
+}
+
+async function deleteMatchingRules (nft: NftService, prefix: string, select: (r: NftRule) => boolean, dryRun: boolean): Promise<NftRule[]> {
   return await retryOnVanishedRule(async () => {
     const rules = masqRulesWith(await listTableRules(nft), prefix).filter(select)
-    if (rules.length === 0) return 0
+    if (rules.length === 0 || dryRun) return rules
     const b = nft.batch()
     for (const r of rules) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
     await b.commit()
-    return rules.length
+    return rules
   })
+}
+
+/**
+ * What of one instance's masquerade is missing or differs from what ADD
+ * writes (the table, its two chains, postrouting's three rules, one rule per
+ * address with the instance's comment), each as a phrase naming it; empty
+ * when everything is there. Read-only (CHECK, the reconciler).
+ */
+export async function masqueradeProblems (nft: NftService, addresses: readonly string[], instance: MasqInstance): Promise<string[]> {
+  const where = `table ${FAMILY} ${MASQ_TABLE}`
+  try {
+    await nft.getTable(FAMILY, MASQ_TABLE)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [`${where} is missing`]
+    throw err
+  }
+  const problems: string[] = []
+  const chains = new Map((await nft.listChains(FAMILY, MASQ_TABLE)).map(c => [c.name, c]))
+  if (!chains.has(MASQ_CHAIN)) problems.push(`chain ${MASQ_CHAIN} of ${where} is missing`)
+  const post = chains.get(MASQ_POSTROUTING)
+  if (post === undefined) problems.push(`chain ${MASQ_POSTROUTING} of ${where} is missing`)
+  else if (post.hook?.hooknum !== NF_INET_POST_ROUTING || post.type !== 'nat') problems.push(`chain ${MASQ_POSTROUTING} of ${where} is not a nat chain on the postrouting hook`)
+  const rules = await nft.listRules(FAMILY, MASQ_TABLE)
+  if (post !== undefined) {
+    const wanted = postroutingRules()
+    const have = rules.filter(r => r.chain === MASQ_POSTROUTING)
+    if (have.length !== wanted.length || !have.every((r, i) => expressionsEqual(r.expressions ?? [], wanted[i]!))) {
+      problems.push(`chain ${MASQ_POSTROUTING} of ${where} does not hold its three rules (multicast return, goto ${MASQ_CHAIN})`)
+    }
+  }
+  const comment = masqComment(instance)
+  const mine = rules.filter(r => r.chain === MASQ_CHAIN && r.comment === comment)
+  for (const a of addresses) {
+    const exprs = masqExpressions(a)
+    if (!mine.some(r => expressionsEqual(r.expressions ?? [], exprs))) problems.push(`the masquerade rule for ${a} (chain ${MASQ_CHAIN}, comment ${JSON.stringify(comment)}) is missing or differs`)
+  }
+  if (mine.length > addresses.length && problems.length === 0) problems.push(`${mine.length - addresses.length} more masquerade rule(s) with comment ${JSON.stringify(comment)} than ADD writes`)
+  return problems
 }

@@ -12,9 +12,18 @@
 // Frames entering the bridge from the host veth pass only with the
 // container's MAC as source. Upstream applies this in two `nft` runs; one
 // batch does it here, so a failure leaves nothing half made.
+//
+// Ownership (ours, beyond upstream): the two per-attachment chains carry a
+// comment `<hash16(net)>-<hash16(ifname:id)>, net: N, if: I, id: C` (the
+// masquerade rules' format), so that GC can tell which network's chains they
+// are: their names hold only the container ID and interface.
 import { isErrno } from '../../netlink/errors.js'
 import { retryOnVanishedRule } from './nft-retry.js'
-import { NF_ACCEPT, NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, NftRuleBuilder, type NftRule, type NftRuleSpec, type NftService } from '../../netlink/nftables/index.js'
+import { masqComment } from './masquerade.js'
+import {
+  NF_ACCEPT, NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, NFTNL_UDATA_RULE_COMMENT, NftRuleBuilder, decodeNftUserdata, encodeNftUserdata,
+  expressionsEqual, nftCommentItem, nftCommentText, type NftChain, type NftRule, type NftRuleSpec, type NftService
+} from '../../netlink/nftables/index.js'
 
 export const SPOOF_TABLE = 'nat'
 export const SPOOF_BASE_CHAIN = 'PREROUTING'
@@ -24,13 +33,40 @@ export interface SpoofCheckNames {
   ifaceChain: string
   macChain: string
   comment: string
+  /** The chains' comment naming the owning network (given the network). */
+  owner?: string
 }
 
-/** Upstream's names for one attachment: refID is `<containerID>-<ifname>`. */
-export function spoofCheckNames (containerID: string, ifname: string): SpoofCheckNames {
+/** Upstream's names for one attachment: refID is `<containerID>-<ifname>`; with the network, the chains' owner comment. */
+export function spoofCheckNames (containerID: string, ifname: string, network?: string): SpoofCheckNames {
   const refID = `${containerID}-${ifname}`
   const ifaceChain = `cni-br-iface-${refID}`
-  return { ifaceChain, macChain: `${ifaceChain}-mac`, comment: `macspoofchk-${refID}` }
+  const names: SpoofCheckNames = { ifaceChain, macChain: `${ifaceChain}-mac`, comment: `macspoofchk-${refID}` }
+  if (network !== undefined) names.owner = masqComment({ network, ifname, containerID })
+  return names
+}
+
+/** A chain's comment (its userdata's comment TLV). */
+export function chainComment (c: NftChain): string | undefined {
+  if (c.userdata === undefined) return undefined
+  try {
+    const item = decodeNftUserdata(c.userdata, 0, c.userdata.length).find(i => i.type === NFTNL_UDATA_RULE_COMMENT)
+    return item === undefined ? undefined : nftCommentText(item.value)
+  } catch {
+    return undefined
+  }
+}
+
+/** The per-attachment chains of the bridge nat table (every `cni-br-iface-*` chain), with their owner comments. */
+export async function listSpoofCheckChains (nft: NftService): Promise<Array<{ name: string, owner: string | undefined }>> {
+  let chains: NftChain[]
+  try {
+    chains = await nft.listChains(FAMILY, SPOOF_TABLE)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return []
+    throw err
+  }
+  return chains.filter(c => c.name.startsWith('cni-br-iface-')).map(c => ({ name: c.name, owner: chainComment(c) }))
 }
 
 /** The PREROUTING rules carrying this attachment's comment; none when the table or chain is missing. */
@@ -72,8 +108,10 @@ export async function setupSpoofCheck (nft: NftService, names: SpoofCheckNames, 
       b.addTable({ family: FAMILY, name: SPOOF_TABLE })
         .addChain({ family: FAMILY, table: SPOOF_TABLE, name: SPOOF_BASE_CHAIN, type: 'filter', hook: { hooknum: NF_BR_PRE_ROUTING, priority: NF_BR_PRI_NAT_DST_BRIDGED }, policy: NF_ACCEPT })
     }
-    b.addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.ifaceChain })
-      .addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.macChain })
+    const userdata = names.owner !== undefined ? { userdata: encodeNftUserdata([nftCommentItem(names.owner)]) } : {}
+    // A stale chain is re-declared as it is (the kernel does not update a chain's comment).
+    b.addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.ifaceChain, ...(stale ? {} : userdata) })
+      .addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.macChain, ...(stale ? {} : userdata) })
     if (stale) {
       // Left by an earlier setup of the same attachment: emptied and reused.
       b.flushChain(FAMILY, SPOOF_TABLE, names.ifaceChain).flushChain(FAMILY, SPOOF_TABLE, names.macChain)
@@ -107,4 +145,50 @@ export async function teardownSpoofCheck (nft: NftService, names: SpoofCheckName
     await b.commit()
     return true
   })
+}
+
+/** The rules of one attachment as ADD writes them: [chain, expressions]. */
+function expectedRules (names: SpoofCheckNames, hostIfname: string, mac: string): Array<[string, NftRule['expressions']]> {
+  const b = (): NftRuleBuilder => new NftRuleBuilder(FAMILY)
+  return [
+    [SPOOF_BASE_CHAIN, b().iifname(hostIfname).jump(names.ifaceChain).build()],
+    [names.ifaceChain, b().jump(names.macChain).build()],
+    [names.macChain, b().etherSaddr(mac).return().build()],
+    [names.macChain, b().drop().build()]
+  ]
+}
+
+/**
+ * What of one attachment's spoof check is missing or differs from what ADD
+ * writes, each as a phrase naming it ("rule ... in chain ..."); empty when
+ * everything is there. Read-only (CHECK, the reconciler).
+ */
+export async function spoofCheckProblems (nft: NftService, names: SpoofCheckNames, hostIfname: string, mac: string): Promise<string[]> {
+  let base: NftChain | undefined
+  try {
+    base = await nft.getChain(FAMILY, SPOOF_TABLE, SPOOF_BASE_CHAIN)
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err
+  }
+  if (base === undefined) return [`chain ${SPOOF_BASE_CHAIN} of table ${FAMILY} ${SPOOF_TABLE} is missing`]
+  const problems: string[] = []
+  if (base.hook?.hooknum !== NF_BR_PRE_ROUTING || base.type !== 'filter') problems.push(`chain ${FAMILY} ${SPOOF_TABLE} ${SPOOF_BASE_CHAIN} is not a filter chain on the prerouting hook`)
+  const rules = (await nft.listRules(FAMILY, SPOOF_TABLE)).filter(r => r.comment === names.comment)
+  for (const chain of [names.ifaceChain, names.macChain]) {
+    try {
+      await nft.getChain(FAMILY, SPOOF_TABLE, chain)
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err
+      problems.push(`chain ${chain} of table ${FAMILY} ${SPOOF_TABLE} is missing`)
+    }
+  }
+  const expected = expectedRules(names, hostIfname, mac)
+  const what = ['the jump from ' + SPOOF_BASE_CHAIN + ` for ${hostIfname}`, `the jump to ${names.macChain}`, `the rule accepting source MAC ${mac}`, 'the drop rule']
+  expected.forEach(([chain, exprs], i) => {
+    const found = rules.filter(r => r.chain === chain).some(r => expressionsEqual(r.expressions ?? [], exprs))
+    if (!found) problems.push(`${what[i]!} (chain ${chain}, comment ${JSON.stringify(names.comment)}) is missing or differs`)
+  })
+  const extra = rules.length - expected.length
+  if (extra > 0 && problems.length === 0) problems.push(`${extra} more rule(s) with comment ${JSON.stringify(names.comment)} than ADD writes`)
+  return problems
 }
