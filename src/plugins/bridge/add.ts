@@ -19,6 +19,7 @@ import { resolveAutoMTU } from './mtu.js'
 import { NftService } from '../../netlink/nftables/service.js'
 import { setupSpoofCheck, spoofCheckNames, teardownSpoofCheck } from './spoofcheck.js'
 import { setupMasquerade, teardownMasquerade, type MasqInstance } from './masquerade.js'
+import { ensureIsolation, releaseIsolationIfUnused } from './isolation.js'
 import type { AttachmentRecord } from './attachments.js'
 import { dropAddRecord, writeAddingRecord, writeReadyRecord } from './records.js'
 import { ipReuseHygiene } from './hygiene.js'
@@ -41,6 +42,8 @@ export interface AddState {
   vlanLink?: Link
   result: Result
   plan?: GatewayPlan
+  /** The isolate step added the bridge's isolation rules (the undo removes them). */
+  isolationAdded?: boolean
   /** The host namespace's nf_tables socket, opened by the first step that needs it. */
   nft?: NftService
   /** The attachment record as last written (records.ts). */
@@ -104,6 +107,20 @@ export const ADD_STEPS: readonly AddStep[] = [
   {
     name: 'host port',
     run: async s => { await attachHostPort(s.host, s.bridge!, s.hostVeth!, s.conf) }
+  },
+  {
+    name: 'isolate',
+    when: s => s.conf.isolate,
+    // After the port exists: a DEL that looks for the bridge's ports meanwhile sees ours.
+    run: async s => {
+      try {
+        s.isolationAdded = await ensureIsolation(nftOf(s), s.bridge!.name)
+      } catch (err) {
+        throw new Error(`failed to set up isolation of ${q(s.bridge!.name)}: ${(err as Error).message}`, { cause: err })
+      }
+    },
+    // Only what this ADD added, and only when no other port uses it.
+    undo: async s => { if (s.isolationAdded === true) await releaseIsolationIfUnused(nftOf(s), s.host.links, s.bridge!.name, s.hostVeth?.index) }
   },
   {
     name: 'macspoofchk',

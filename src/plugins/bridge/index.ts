@@ -8,6 +8,8 @@ import { NftService } from '../../netlink/nftables/service.js'
 import { loadBridgeConfig } from './config.js'
 import { readGCAttachments } from '../../cni/gc.js'
 import { gcMasquerade } from './masquerade.js'
+import { gcIsolation } from './isolation.js'
+import { closeHandles, openHandles } from './session.js'
 import { add } from './add.js'
 import { del } from './del.js'
 import { check } from './check.js'
@@ -32,7 +34,21 @@ async function gc (ctx: PluginContext): Promise<void> {
       nft.close()
     }
   }
+  if (conf.isolate) await gcIsolationOf(ctx, conf.bridge)
   if (conf.ipamType !== '') await delegateGC(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
+}
+
+/** GC of isolation rules: those of bridges that are gone, and this network's when its bridge has no port. */
+async function gcIsolationOf (ctx: PluginContext, bridge: string): Promise<void> {
+  const nft = NftService.open({ namespace: ctx.caller.netns })
+  const host = openHandles(ctx.caller.netns)
+  try {
+    const removed = await gcIsolation(nft, host.links, bridge)
+    if (removed.length > 0) ctx.log.info(`GC removed the isolation rules of bridge(s) ${removed.join(', ')}`)
+  } finally {
+    closeHandles(host)
+    nft.close()
+  }
 }
 
 /** STATUS: ready unless the IPAM plugin says otherwise (upstream). */
