@@ -60,10 +60,10 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-/* Runs the Node plugin: <dir of this file>/.tscni/fallback holds the node binary and run.cjs, one a line.
- * Stdin already read goes to it through a memfd. */
+/* Runs the Node plugin: <dir of this file>/.tscni/fallback holds the node binary and run.cjs (relative:
+ * to that .tscni directory), one a line. Stdin already read goes to it through a memfd. */
 static void fallback(const char *plugin, struct buf *in) {
-  char exe[4096], conf[4200], text[8192];
+  char exe[4096], conf[4200], text[8192], rel[8400];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) goto fail;
   exe[n] = 0;
@@ -76,6 +76,7 @@ static void fallback(const char *plugin, struct buf *in) {
   if (!run) goto fail;
   *run++ = 0;
   run[strcspn(run, "\n")] = 0;
+  if (*run != '/') snprintf(rel, sizeof rel, "%s/.tscni/%s", exe, run), run = rel;
   if (in) {
     int m = memfd_create("stdin", 0);
     if (m < 0 || write_all(m, in->p, in->n) || lseek(m, 0, SEEK_SET) || dup2(m, 0) < 0) goto fail;

@@ -11,12 +11,17 @@
 //   themselves (the `netlink` package's prebuilt addon and koffi's).
 //   <version> carries a hash of that content, so a reinstall of changed code
 //   never rewrites files a running plugin uses.
-// - DIR/<plugin> is a /bin/sh launcher that execs the absolute node binary on
-//   the copy, found relative to the launcher itself (then at the install-time
-//   path as a fallback, e.g. when the launcher is reached through a symlink).
-//   Its second line is the marker `# tscni-plugin: <name>`, which the CNI
-//   layer looks for in a plugin's first 256 bytes to recognise our own
-//   host-local and run it in-process.
+// - DIR/<plugin> is the native client (build/client, client/tscni-client.c),
+//   one copy per plugin name: it asks the agent and, without one, execs the
+//   node binary on the copy's run.cjs, named in DIR/.tscni/fallback relative
+//   to that directory (so a copied install directory keeps working). Where
+//   no client was built (no C compiler), DIR/<plugin> is a /bin/sh launcher
+//   of that same Node path, found relative to the launcher itself (then at
+//   the install-time path, e.g. when reached through a symlink). Both carry
+//   the marker `# tscni-plugin: <name>` (the client: `*`, its own name), by
+//   which the CNI layer recognises our host-local and runs it in process.
+// - DIR/.tscni/tscni runs the operator CLI of the current copy (`tscni agent`).
+// - With --agent, a systemd unit for the agent (tscni-agent.service).
 // Launchers and the copy are written to temporary names and renamed into
 // place, so a runtime exec'ing a plugin meanwhile sees the old or the new one.
 import { createHash } from 'node:crypto'
@@ -42,8 +47,10 @@ export interface InstallOptions {
   sourceRoot?: string
   /** The node binary the launchers exec; this process's by default. */
   nodePath?: string
-  /** Plugins to install; every build/<name>.cjs by default. */
+  /** Plugins to install; every plugin bundle in build/ by default. */
   plugins?: string[]
+  /** Install /bin/sh launchers even when the native client was built. */
+  noClient?: boolean
 }
 
 export interface InstallReport {
@@ -58,6 +65,8 @@ export interface InstallReport {
   copied: boolean
   /** Older copies removed (all but the one the replaced launchers used). */
   removed: string[]
+  /** The plugins are the native client (else /bin/sh launchers). */
+  client: boolean
 }
 
 /** Files of the copy: path relative to the copy's root → absolute source path. */
@@ -82,6 +91,10 @@ export function installCni (options: InstallOptions): InstallReport {
 
   const files: FileList = new Map()
   for (const name of plugins) files.set(`${name}.cjs`, bundlePath(root, name))
+  for (const tool of TOOLS) if (existsSync(bundlePath(root, tool))) files.set(`${tool}.cjs`, bundlePath(root, tool))
+  const clientPath = join(root, BUILD_DIR, 'client')
+  const client = options.noClient !== true && existsSync(clientPath)
+  if (client) files.set('client', clientPath)
   // The loader that compiles a bundle with its V8 code cache (scripts/bundle/run.cjs).
   files.set('run.cjs', join(root, BUILD_DIR, 'run.cjs'))
   for (const entry of readdirSync(join(root, BUILD_DIR, 'native'))) {
@@ -112,25 +125,79 @@ export function installCni (options: InstallOptions): InstallReport {
   // Versions the launchers we are about to replace point at: keep one of
   // them so a plugin started a moment ago can still load its lazy modules.
   const previous = new Set<string>()
-  for (const name of plugins) {
-    const v = installedVersion(join(dir, name))
+  for (const file of [...plugins.map(name => join(dir, name)), fallbackFile(dir)]) {
+    const v = installedVersion(file)
     if (v !== undefined && v !== version) previous.add(v)
   }
-  for (const name of plugins) {
-    const file = join(dir, name)
+  const put = (file: string, write: (temp: string) => void): void => {
     const temp = `${file}.tscni-${process.pid}`
-    writeFileSync(temp, launcher(name, version, dir, nodePath), { mode: 0o755 })
+    write(temp)
     chmodSync(temp, 0o755)
     renameSync(temp, file)
   }
+  // The Node path first: a client installed a moment later finds it.
+  put(fallbackFile(dir), temp => { writeFileSync(temp, `${nodePath}\n${version}/run.cjs\n`) })
+  put(join(dir, RUNTIME_DIR, 'tscni'), temp => { writeFileSync(temp, toolLauncher('tscni', version, dir, nodePath)) })
+  for (const name of plugins) {
+    put(join(dir, name), temp => {
+      if (client) copyFileSync(join(runtimeDir, 'client'), temp)
+      else writeFileSync(temp, launcher(name, version, dir, nodePath))
+    })
+  }
   const removed: string[] = []
   for (const entry of readdirSync(join(dir, RUNTIME_DIR))) {
-    if (entry === version || previous.has(entry) || entry.startsWith('.staging-')) continue
+    if (entry === version || previous.has(entry) || entry.startsWith('.staging-') || entry === 'fallback' || entry === 'tscni') continue
     if (stillReferenced(dir, entry)) continue
     rmSync(join(dir, RUNTIME_DIR, entry), { recursive: true, force: true })
     removed.push(entry)
   }
-  return { dir, version, runtimeDir, plugins, files: files.size, copied, removed }
+  return { dir, version, runtimeDir, plugins, files: files.size, copied, removed, client }
+}
+
+/** DIR/.tscni/fallback: what the client execs without an agent (node, then run.cjs relative to DIR/.tscni). */
+function fallbackFile (dir: string): string { return join(dir, RUNTIME_DIR, 'fallback') }
+
+/** DIR/.tscni/tscni: the CLI of the copy (the agent's ExecStart). */
+export function toolLauncher (name: string, version: string, installDir: string, nodePath: string): string {
+  const entry = `${version}/run.cjs`
+  return [
+    '#!/bin/sh',
+    `# Installed by tscni install-cni (${version}). Runs the copy beside this file.`,
+    'case $0 in */*) here=${0%/*} ;; *) here=. ;; esac',
+    `[ -f "$here/${entry}" ] || here=${shellQuote(join(installDir, RUNTIME_DIR))}`,
+    'unset NODE_OPTIONS NODE_EXTRA_CA_CERTS',
+    `exec ${shellQuote(nodePath)} "$here/${entry}" ${name} "$@"`,
+    ''
+  ].join('\n')
+}
+
+export const AGENT_UNIT = 'tscni-agent.service'
+
+/**
+ * The systemd unit of the agent: the host's namespaces (no Private*,
+ * Protect*), restarted always, stopped with SIGTERM (it finishes what is in
+ * flight and removes its socket).
+ */
+export function agentUnit (installDir: string, socket = '/run/tscni/agent.sock'): string {
+  return [
+    '[Unit]',
+    'Description=tscni agent: serves the bridge, loopback and host-local CNI plugins warm',
+    `Documentation=file://${join(installDir, RUNTIME_DIR)}`,
+    'Before=containerd.service crio.service kubelet.service',
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=${join(installDir, RUNTIME_DIR, 'tscni')} agent --socket ${socket}`,
+    'Restart=always',
+    'RestartSec=1',
+    'KillSignal=SIGTERM',
+    'TimeoutStopSec=30',
+    'UnsetEnvironment=NODE_OPTIONS NODE_EXTRA_CA_CERTS',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    ''
+  ].join('\n')
 }
 
 /** The launcher script of one plugin. */
@@ -149,22 +216,26 @@ export function launcher (name: string, version: string, installDir: string, nod
   ].join('\n')
 }
 
+/** Bundles in build/ that are not plugins. */
+const TOOLS = ['tscni']
+
 /** Every plugin bundle in build/: build/<name>.cjs. */
 export function listPlugins (root: string): string[] {
   const base = join(root, BUILD_DIR)
   if (!existsSync(base)) return []
   return readdirSync(base)
-    .filter(e => e.endsWith('.cjs') && e !== 'run.cjs')
+    .filter(e => e.endsWith('.cjs') && e !== 'run.cjs' && !TOOLS.includes(e.slice(0, -'.cjs'.length)))
     .map(e => e.slice(0, -'.cjs'.length))
     .sort()
 }
 
 function bundlePath (root: string, name: string): string { return join(root, BUILD_DIR, `${name}.cjs`) }
 
-/** The version a launcher runs, read from its marker block; undefined when it is not ours. */
+/** The version a launcher or the fallback file runs; undefined when it is not ours (or a client, which names none). */
 function installedVersion (file: string): string | undefined {
   try {
     const head = readFileSync(file).subarray(0, 512).toString('utf8')
+    if (file.endsWith(`${RUNTIME_DIR}/fallback`)) return /\n([^/\n]+)\/run\.cjs/.exec(head)?.[1]
     if (!head.includes(PLUGIN_MARKER)) return undefined
     return /install-cni \(([^)]+)\)/.exec(head)?.[1]
   } catch {
@@ -178,7 +249,7 @@ function stillReferenced (dir: string, version: string): boolean {
     if (entry === RUNTIME_DIR) continue
     if (installedVersion(join(dir, entry)) === version) return true
   }
-  return false
+  return installedVersion(fallbackFile(dir)) === version
 }
 
 function contentHash (files: FileList): string {
@@ -193,25 +264,40 @@ function shellQuote (s: string): string {
   return /^[A-Za-z0-9_./+-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`
 }
 
+const USAGE = 'usage: npm run install-cni -- [DIR] [--agent [--unit-dir UNITDIR]]'
+
 function main (argv: string[]): number {
   if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(`usage: npm run install-cni -- [DIR]\n\nInstalls the tscni CNI plugins into DIR (default ${DEFAULT_PLUGIN_DIR}).\n`)
+    process.stdout.write(`${USAGE}\n\nInstalls the tscni CNI plugins into DIR (default ${DEFAULT_PLUGIN_DIR}).\n` +
+      `--agent also writes the agent's systemd unit ${AGENT_UNIT} into UNITDIR (default /etc/systemd/system).\n`)
     return 0
   }
-  const operands = argv.filter(a => !a.startsWith('-'))
-  if (operands.length > 1 || operands.length !== argv.length) {
-    process.stderr.write('usage: npm run install-cni -- [DIR]\n')
+  const args = [...argv]
+  const agent = args.includes('--agent')
+  const unitAt = args.indexOf('--unit-dir')
+  const unitDir = unitAt >= 0 ? args[unitAt + 1] : '/etc/systemd/system'
+  if (unitAt >= 0) args.splice(unitAt, 2)
+  const operands = args.filter(a => a !== '--agent')
+  if (operands.length > 1 || operands.some(a => a.startsWith('-')) || unitDir === undefined || (unitAt >= 0 && !agent)) {
+    process.stderr.write(`${USAGE}\n`)
     return 2
   }
   const dir = operands[0] ?? DEFAULT_PLUGIN_DIR
   try {
     const report = installCni({ dir })
     process.stdout.write(
-      `installed ${report.plugins.join(', ')} into ${report.dir}\n` +
+      `installed ${report.plugins.join(', ')} into ${report.dir} (${report.client ? 'native clients: they use the agent when it runs' : 'Node launchers: no C compiler at build time'})\n` +
       `  runtime copy: ${report.runtimeDir} (${report.files} files${report.copied ? '' : ', already present'})\n` +
       `  node: ${process.execPath}\n` +
       (report.removed.length > 0 ? `  removed old copies: ${report.removed.join(', ')}\n` : '')
     )
+    if (agent) {
+      mkdirSync(unitDir, { recursive: true })
+      const unit = join(unitDir, AGENT_UNIT)
+      writeFileSync(`${unit}.tmp`, agentUnit(report.dir))
+      renameSync(`${unit}.tmp`, unit)
+      process.stdout.write(`  agent unit: ${unit}\n  enable it: systemctl daemon-reload && systemctl enable --now ${AGENT_UNIT}\n`)
+    }
     return 0
   } catch (err) {
     process.stderr.write(`install-cni: ${(err as Error).message}\n`)

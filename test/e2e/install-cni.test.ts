@@ -5,7 +5,8 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { PLUGIN_MARKER, installCni, launcher, listPlugins } from '../../src/demo/install-cni.js'
+import { AGENT_UNIT, PLUGIN_MARKER, installCni, launcher, listPlugins } from '../../src/demo/install-cni.js'
+import { readPluginMarker } from '../../src/cni/invoke.js'
 import { ROOT, isRoot, links, makeNamespace, makeTempDir, nsPath } from '../helpers/runtime.js'
 
 const EXPECTED = ['bridge', 'host-local', 'loopback']
@@ -41,8 +42,8 @@ t.test('install, copy elsewhere, delete the original, exec with env -i from /', 
   for (const name of EXPECTED) {
     const file = join(first, name)
     t.ok((statSync(file).mode & 0o111) === 0o111, `${name} is executable`)
-    const head = readFileSync(file).subarray(0, 256).toString('utf8')
-    t.ok(head.includes(`${PLUGIN_MARKER}${name}\n`), `${name} carries its marker`)
+    t.equal(readPluginMarker(file), name, `${name} carries its marker (${report.client ? 'the native client' : 'a launcher'})`)
+    if (report.client) t.equal(readFileSync(file).subarray(0, 4).toString('latin1'), '\x7fELF', `${name} is the native client`)
     t.ok(existsSync(join(report.runtimeDir, `${name}.cjs`)), `${name} bundle copied`)
   }
   t.same(readdirSync(join(report.runtimeDir, 'native')).sort(), ['koffi.node', 'netlink.node'], 'both native addons copied')
@@ -103,6 +104,18 @@ t.test('npm run install-cni -- DIR (the compiled CLI)', { skip: skip ?? (existsS
   t.equal(r.status, 0, r.stderr)
   t.match(r.stdout, /installed bridge, host-local, loopback into /)
   t.ok(existsSync(join(dir, 'bridge')))
+  t.notOk(existsSync(join(dir, 'tscni')), 'the CLI is not installed as a plugin')
   const bad = spawnSync(process.execPath, [cli, 'a', 'b'], { encoding: 'utf8' })
   t.equal(bad.status, 2, 'two directories: usage error')
+  // --agent: the systemd unit runs the copy's CLI.
+  const units = join(dir, '..', 'units')
+  const withAgent = spawnSync(process.execPath, [cli, dir, '--agent', '--unit-dir', units], { encoding: 'utf8' })
+  t.equal(withAgent.status, 0, withAgent.stderr)
+  const unit = readFileSync(join(units, AGENT_UNIT), 'utf8')
+  t.match(unit, new RegExp(`ExecStart=${join(dir, '.tscni', 'tscni')} agent --socket /run/tscni/agent\\.sock\n`))
+  t.match(unit, /Restart=always/)
+  t.notMatch(unit, /Private|Protect/, 'host namespaces')
+  const status = spawnSync(join(dir, '.tscni', 'tscni'), ['agent', 'status', '--socket', join(dir, 'none.sock')], { encoding: 'utf8' })
+  t.equal(status.status, 1)
+  t.match(status.stderr, /no agent on .*none\.sock/, 'the installed CLI runs')
 })
