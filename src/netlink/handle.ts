@@ -9,6 +9,7 @@ import { AddressService, decodeAddress, type Address } from './route/addresses.j
 import { RouteService } from './route/routes.js'
 import { decodeRoute, type Route } from './route/route.js'
 import { NeighbourService, decodeNeighbour, type Neighbour } from './route/neighbours.js'
+import { RuleService } from './route/rules.js'
 import { Subscription } from './events.js'
 import {
   AF_BRIDGE, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_NAMES, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWROUTE,
@@ -25,6 +26,7 @@ export class NetlinkHandle {
   readonly addresses: AddressService
   readonly routes: RouteService
   readonly neighbours: NeighbourService
+  readonly rules: RuleService
   private readonly ownsNamespace: boolean
 
   private constructor (socket: NetlinkSocket, namespace: NetNamespace | undefined, ownsNamespace: boolean) {
@@ -35,6 +37,7 @@ export class NetlinkHandle {
     this.addresses = new AddressService(socket)
     this.routes = new RouteService(socket)
     this.neighbours = new NeighbourService(socket)
+    this.rules = new RuleService(socket)
   }
 
   /**

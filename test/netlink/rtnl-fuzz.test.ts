@@ -8,12 +8,13 @@ import {
   NetlinkDecodeError, NetlinkWriter, forEachMessage, decodeErrorMessage, NLMSG_ERROR, NLA_F_NESTED,
   decodeLinkMessage, linkFromMessage, decodeAddressMessage, decodeAddress, decodeRouteMessage, decodeRoute,
   decodeNeighbourMessage, decodeNeighbour, decodeFdbEntry, encodeLinkMessage, encodeRouteMessage,
+  decodeRuleMessage, decodeFibRule, encodeRuleMessage, encodeNeighbourMessage, encodeAddressMessage,
   RTM_NEWLINK, IFLA_LINKINFO, IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER, IFLA_AF_SPEC
 } from '../../src/netlink/index.js'
 
 const ITERATIONS = 110_000
 const seed = fuzzSeed('RTNL_FUZZ_SEED')
-const corpus = fixtureCorpus('fixtures/link', 'fixtures/addr', 'fixtures/route', 'fixtures/neigh')
+const corpus = fixtureCorpus('fixtures/link', 'fixtures/addr', 'fixtures/route', 'fixtures/neigh', 'fixtures/rule')
 
 /** An RTM_NEWLINK whose veth peers nest inside each other depth times (each peer is a whole link message). */
 function deepLink (depth: number, rnd: () => number): Buffer {
@@ -51,11 +52,12 @@ function decodeAll (b: Buffer): void {
     const attempts: Array<() => void> = [
       () => { const m = decodeLinkMessage(b, start, end, { keepOrder: true }); linkFromMessage(m); reencode(() => encodeLinkMessage(new NetlinkWriter(), m)) },
       () => { decodeLinkMessage(b, start, end) },
-      () => { decodeAddressMessage(b, start, end); decodeAddress(b, start, end) },
+      () => { const m = decodeAddressMessage(b, start, end); decodeAddress(b, start, end); reencode(() => encodeAddressMessage(new NetlinkWriter(), m)) },
       () => { const m = decodeRouteMessage(b, start, end); reencode(() => encodeRouteMessage(new NetlinkWriter(), m)) },
       () => { decodeRoute(b, start, end) },
-      () => { decodeNeighbourMessage(b, start, end); decodeNeighbour(b, start, end) },
-      () => { decodeFdbEntry(b, start, end) }
+      () => { const m = decodeNeighbourMessage(b, start, end); decodeNeighbour(b, start, end); reencode(() => encodeNeighbourMessage(new NetlinkWriter(), m)) },
+      () => { decodeFdbEntry(b, start, end) },
+      () => { const m = decodeRuleMessage(b, start, end); decodeFibRule(b, start, end); reencode(() => encodeRuleMessage(new NetlinkWriter(), m)) }
     ]
     for (const a of attempts) { try { a() } catch (err) { if (!allowed(err)) throw err } }
   })

@@ -20,6 +20,9 @@ export const RTM_GETRULE = 34
 export const RTM_NEWNSID = 88
 export const RTM_DELNSID = 89
 export const RTM_GETNSID = 90
+export const RTM_NEWNEXTHOP = 104
+export const RTM_DELNEXTHOP = 105
+export const RTM_GETNEXTHOP = 106
 
 /** Message type → its kernel name, for error contexts and debugging. */
 export const RTM_NAMES: Record<number, string> = {
@@ -28,7 +31,8 @@ export const RTM_NAMES: Record<number, string> = {
   24: 'RTM_NEWROUTE', 25: 'RTM_DELROUTE', 26: 'RTM_GETROUTE',
   28: 'RTM_NEWNEIGH', 29: 'RTM_DELNEIGH', 30: 'RTM_GETNEIGH',
   32: 'RTM_NEWRULE', 33: 'RTM_DELRULE', 34: 'RTM_GETRULE',
-  88: 'RTM_NEWNSID', 89: 'RTM_DELNSID', 90: 'RTM_GETNSID'
+  88: 'RTM_NEWNSID', 89: 'RTM_DELNSID', 90: 'RTM_GETNSID',
+  104: 'RTM_NEWNEXTHOP', 105: 'RTM_DELNEXTHOP', 106: 'RTM_GETNEXTHOP'
 }
 
 // Address families
@@ -45,8 +49,11 @@ export const RTNLGRP_NEIGH = 3
 export const RTNLGRP_IPV4_IFADDR = 5
 export const RTNLGRP_IPV4_ROUTE = 7
 export const RTNLGRP_IPV6_IFADDR = 9
+export const RTNLGRP_IPV4_RULE = 8
 export const RTNLGRP_IPV6_ROUTE = 11
+export const RTNLGRP_IPV6_RULE = 19
 export const RTNLGRP_NSID = 28
+export const RTNLGRP_NEXTHOP = 32
 
 // IFLA_EXT_MASK / RTEXT_FILTER_*
 export const RTEXT_FILTER_VF = 1
