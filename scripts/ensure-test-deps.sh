@@ -7,6 +7,8 @@
 # the tests that need them say so and skip.
 set -u
 packages="iproute2 strace nftables iptables conntrack containernetworking-plugins podman runc busybox-static gcc libc6-dev"
+# `sh ensure-test-deps.sh PKG…` ensures just those (the demo: the C compiler).
+[ $# -gt 0 ] && packages="$*"
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 [ -z "$missing" ] && exit 0

@@ -15,10 +15,17 @@
 // from inside its own namespace, and all of it is torn down again: DEL in
 // reverse order, namespaces deleted, also on Ctrl-C or SIGTERM.
 //
+// The plugins are the native client (when `npm run build` had a C
+// compiler): the demo starts a tscni agent on a private socket for its run,
+// and every ADD and DEL goes through it except pod4's, which takes the exec
+// path (the same client without an agent runs the Node plugin), so both
+// times are on screen. The agent is stopped in the teardown.
+//
 // Nothing here touches the root network namespace: every link, address and
 // route lives in a namespace the demo made, every netlink socket is opened
 // inside one, and traffic flows only between them.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, accessSync, constants as fsc } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, accessSync, constants as fsc } from 'node:fs'
+import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +39,9 @@ import { AF_INET } from '../netlink/route/rtnetlink.js'
 import { CniRuntime, type CniResult, type NetworkConfigList, type RuntimeConf } from './runtime.js'
 import { NamespaceAgent, type ProbeResult } from './probe.js'
 import { bold, dim, duration, green, red, table } from './report.js'
+import { callAgent } from '../agent/client.js'
+import { STATUS_PLUGIN } from '../agent/protocol.js'
+import { isListening } from '../agent/server.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const PLUGINS = ['loopback', 'bridge', 'host-local']
@@ -49,6 +59,8 @@ interface DemoNode {
   gateway: string
   wireAddress: string
   runtime: CniRuntime
+  /** The same runtime without the agent: the exec path. */
+  execRuntime: CniRuntime
   list: NetworkConfigList
   pods: DemoPod[]
   agent?: NamespaceAgent
@@ -61,6 +73,8 @@ interface DemoPod {
   containerId: string
   address?: string
   agent?: NamespaceAgent
+  /** The runtime that wired it (its CHECK needs the cached result). */
+  runtime?: CniRuntime
 }
 
 interface Options { pluginDir: string, help: boolean }
@@ -119,6 +133,31 @@ function preflight (options: Options): string[] {
     }
   }
   return problems
+}
+
+/** Whether bin/<plugin> is the native client (built with a C compiler) rather than a Node launcher. */
+function isNativeClient (file: string): boolean {
+  try {
+    return readFileSync(file).subarray(0, 4).toString('latin1') === '\x7fELF'
+  } catch {
+    return false
+  }
+}
+
+/** Starts `tscni agent` on a private socket; resolves once it accepts connections. */
+async function startAgent (socket: string, logFile: string): Promise<{ stop: () => Promise<void>, pid: number }> {
+  const child = spawn(join(ROOT, 'bin', 'tscni'), ['agent', '--socket', socket, '--log-file', logFile], { stdio: 'ignore' })
+  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  let gone = false
+  void exited.then(() => { gone = true })
+  for (let i = 0; !(await isListening(socket)); i++) {
+    if (gone || i > 400) {
+      child.kill('SIGKILL')
+      throw new Error(`the agent did not start: ${existsSync(logFile) ? readFileSync(logFile, 'utf8') : 'no log'}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  return { pid: child.pid ?? 0, stop: async () => { if (!gone) child.kill('SIGTERM'); await exited } }
 }
 
 function conflist (node: DemoNode, dataDir: string): NetworkConfigList {
@@ -188,12 +227,33 @@ async function run (options: Options, signals: { interrupted: string | undefined
   }
   say(`  ${green('✓')} root, Node ${process.versions.node}, network namespaces`)
   say(`  ${green('✓')} plugins in ${options.pluginDir}: ${PLUGINS.join(', ')}`)
-  say(`  ${green('✓')} no system packages needed: the demo speaks netlink itself and runs no program but our plugins`)
+  const native = PLUGINS.every(p => isNativeClient(join(options.pluginDir, p)))
+  say(`  ${native ? green('✓') : dim('-')} ${native ? 'the plugins are the native client: ADD and DEL go to the tscni agent' : 'the plugins are Node launchers (no C compiler at build time): every call starts Node'}`)
+  say(`  ${green('✓')} the demo speaks netlink itself and runs no program but our plugins and our agent`)
 
   try {
     const work = mkdtempSync(join(tmpdir(), `${base}-`))
     cleanup.push(`remove ${work}`, () => { rmSync(work, { recursive: true, force: true }) })
     dataDir = join(work, 'ipam')
+    // The agent (stopped after every DEL: the cleanup runs last-in first-out).
+    const agentSocket = join(work, 'agent.sock')
+    let agentEnv: NodeJS.ProcessEnv = { ...process.env, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
+    const execEnv: NodeJS.ProcessEnv = { ...process.env, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
+    if (native) {
+      const agent = await startAgent(agentSocket, join(work, 'agent.log'))
+      agentEnv = { ...process.env, TSCNI_AGENT_SOCKET: agentSocket }
+      cleanup.push('stop the tscni agent', async () => {
+        const status = await callAgent(agentSocket, STATUS_PLUGIN, {}).catch(() => undefined)
+        if (status?.kind === 'result') {
+          const s = JSON.parse(status.stdout.toString('utf8')) as { served: Record<string, Record<string, number>>, rssBytes: number }
+          const served = Object.entries(s.served).map(([p, byCmd]) => `${p} ${Object.entries(byCmd).map(([c, n]) => `${c}×${n}`).join(' ')}`).join(', ')
+          say(`  ${green('✓')} the agent served: ${served} (RSS ${(s.rssBytes / 2 ** 20).toFixed(0)} MiB)`)
+        }
+        await agent.stop()
+        say(`  ${green('✓')} stopped the tscni agent (pid ${agent.pid})`)
+      })
+      say(`  ${green('✓')} started the tscni agent (pid ${agent.pid}) on ${agentSocket}`)
+    }
 
     // ---- nodes and the wire ----
     step(2, TOTAL, 'creating two node namespaces and the wire between them')
@@ -210,8 +270,9 @@ async function run (options: Options, signals: { interrupted: string | undefined
       const socket = NetlinkSocket.open({ namespace: ns })
       cleanup.push(`close the netlink socket of ${nsName}`, () => { socket.close() })
       // Plugins run inside the node namespace: there they create cni0 and the host-side veths.
-      const runtime = new CniRuntime({ pluginDirs: [options.pluginDir], namespace: ns })
-      const node: DemoNode = { ...spec, nsName, ns, socket, runtime, list: undefined as unknown as NetworkConfigList, pods: [] }
+      const runtime = new CniRuntime({ pluginDirs: [options.pluginDir], namespace: ns, env: agentEnv })
+      const execRuntime = new CniRuntime({ pluginDirs: [options.pluginDir], namespace: ns, env: execEnv })
+      const node: DemoNode = { ...spec, nsName, ns, socket, runtime, execRuntime, list: undefined as unknown as NetworkConfigList, pods: [] }
       node.list = conflist(node, dataDir)
       nodes.push(node)
       say(`  ${green('✓')} ${spec.name}: namespace ${nsName}, pod CIDR ${spec.podCidr}`)
@@ -254,23 +315,28 @@ async function run (options: Options, signals: { interrupted: string | undefined
         namespacesMade.push(nsName)
         cleanup.push(`delete namespace ${nsName}`, () => { NetNamespace.delete(nsName) })
         const rt: RuntimeConf = { containerId: pod.containerId, netns: `/var/run/netns/${nsName}`, ifName: 'eth0' }
+        // The last pod takes the exec path, to show what the agent saves.
+        const viaExec = native && podNumber === 4
+        const runtime = viaExec ? node.execRuntime : node.runtime
+        const how = !native ? 'exec path' : viaExec ? 'exec path, no agent' : 'through the agent'
         // The spec: an ADD is always followed by a DEL, even when the ADD failed.
         cleanup.push(`CNI DEL ${pod.containerId}`, async () => {
           const started = performance.now()
-          await node.runtime.del(node.list, rt)
-          say(`  ${green('✓')} DEL ${node.name}/${name} (${duration(performance.now() - started)})`)
+          await runtime.del(node.list, rt)
+          say(`  ${green('✓')} DEL ${node.name}/${name} (${duration(performance.now() - started)}, ${how})`)
         })
         const started = performance.now()
-        const result: CniResult = await node.runtime.add(node.list, rt)
+        const result: CniResult = await runtime.add(node.list, rt)
         const ips = result.ips as Array<{ address: string }> | undefined
         pod.address = ips?.[0]?.address.split('/')[0]
+        pod.runtime = runtime
         node.pods.push(pod)
-        say(`  ${green('✓')} ADD ${node.name}/${name}: ${ips?.map(ip => ip.address).join(', ') ?? 'no address'} (${duration(performance.now() - started)})`)
+        say(`  ${green('✓')} ADD ${node.name}/${name}: ${ips?.map(ip => ip.address).join(', ') ?? 'no address'} (${duration(performance.now() - started)}, ${how}: loopback + bridge + host-local)`)
       }
     }
     for (const node of nodes) {
       for (const pod of node.pods) {
-        await node.runtime.check(node.list, { containerId: pod.containerId, netns: `/var/run/netns/${pod.nsName}`, ifName: 'eth0' })
+        await (pod.runtime ?? node.runtime).check(node.list, { containerId: pod.containerId, netns: `/var/run/netns/${pod.nsName}`, ifName: 'eth0' })
       }
     }
     say(`  ${green('✓')} CHECK passed for every pod`)

@@ -60,6 +60,12 @@ t.test('the demo succeeds and removes everything it made', { skip }, async t => 
   t.match(run.out, /16\/16 probes succeeded/)
   t.match(run.out, /ADD node1\/pod1: 10\.244\.1\.\d+\/24/)
   t.match(run.out, /DEL node1\/pod1/)
+  if (/the plugins are the native client/.test(run.out)) {
+    t.match(run.out, /ADD node1\/pod1: .*through the agent/, 'ADDs go through the agent')
+    t.match(run.out, /ADD node2\/pod4: .*exec path, no agent/, 'one pod takes the exec path')
+    t.match(run.out, /the agent served: loopback ADD×3 CHECK×3 DEL×3, bridge ADD×3 CHECK×3 DEL×3/, 'the agent counted them')
+    t.match(run.out, /stopped the tscni agent/)
+  }
   t.notMatch(run.out, /✗/, 'no failure marks')
   t.same(leftovers(run.pid), { namespaces: [], tempDirs: [] }, 'no namespace or temporary directory left')
   t.same(rootNamespaceTraces(), before, 'the root namespace has no cni0, wire0 or demo route')
