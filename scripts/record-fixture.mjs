@@ -17,7 +17,7 @@
 // traced call; those dumps are the source of truth (the decoded text is not
 // parsed). sendto/recvfrom are traced besides sendmsg/recvmsg because
 // iproute2 sends dump requests with send(2). Only sockets of the chosen
-// netlink protocol count: route for ip/bridge, netfilter for nft (auto).
+// netlink protocol count: route for ip/bridge, netfilter for nft and conntrack (auto).
 //
 // --pick selects datagrams (one sendmsg/recvmsg each):
 //   request:N | request:first | request:last | reply:N | reply:first |
@@ -57,6 +57,8 @@ const NFT_MSGS = [
 ]
 const NF_NAMES = { NLMSG_NOOP: 1, NLMSG_ERROR: 2, NLMSG_DONE: 3, NLMSG_OVERRUN: 4, NFNL_MSG_BATCH_BEGIN: 0x10, NFNL_MSG_BATCH_END: 0x11 }
 NFT_MSGS.forEach((m, i) => { NF_NAMES['NFT_MSG_' + m] = (10 << 8) | i })
+// ctnetlink messages are (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_*.
+;['NEW', 'GET', 'DELETE', 'GET_CTRZERO', 'GET_STATS_CPU', 'GET_STATS', 'GET_DYING', 'GET_UNCONFIRMED'].forEach((m, i) => { NF_NAMES['IPCTNL_MSG_CT_' + m] = (1 << 8) | i })
 
 function usage (msg) {
   if (msg) process.stderr.write(`record-fixture: ${msg}\n`)
@@ -85,7 +87,7 @@ function parseArgs (argv) {
   o.command = argv.slice(i)
   if (o.command.length === 0) usage('no command after --')
   if (!o.list && (o.out === undefined || o.desc === undefined)) usage('--out and --desc are required')
-  if (o.proto === 'auto') o.proto = basename(o.command[0]) === 'nft' ? 'netfilter' : 'route'
+  if (o.proto === 'auto') o.proto = ['nft', 'conntrack'].includes(basename(o.command[0])) ? 'netfilter' : 'route'
   if (o.proto !== 'route' && o.proto !== 'netfilter') usage(`--proto must be route, netfilter or auto, not ${o.proto}`)
   return o
 }
@@ -213,6 +215,7 @@ function pick (datagrams, spec) {
 }
 
 function versionOf (tool) {
+  if (tool === 'conntrack') return spawnSync('conntrack', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^conntrack v(\S+).*/, 'conntrack-tools $1')
   if (tool === 'nft') return spawnSync('nft', ['-v'], { encoding: 'utf8' }).stdout.trim().replace(/^nftables v(\S+).*/, 'nftables $1')
   if (tool === 'ip' || tool === 'bridge') {
     const v = spawnSync('ip', ['-V'], { encoding: 'utf8' }).stdout.trim()

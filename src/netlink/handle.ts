@@ -1,6 +1,7 @@
 // The client API: one handle bound to one network namespace, with a service
-// per object type. A handle owns one socket, created synchronously inside the
-// namespace; every request of every service goes through it.
+// per object type. A handle owns one rtnetlink socket, created synchronously
+// inside the namespace; every request of every rtnetlink service goes through
+// it (conntrack, another protocol, opens its own on first use).
 import { NetlinkSocket, type NetlinkSocketOptions } from './socket.js'
 import { NetNamespace } from './netns.js'
 import { LinkService, linkFromMessage, type Link } from './route/links.js'
@@ -11,6 +12,7 @@ import { decodeRoute, type Route } from './route/route.js'
 import { NeighbourService, decodeNeighbour, type Neighbour } from './route/neighbours.js'
 import { RuleService } from './route/rules.js'
 import { Subscription } from './events.js'
+import { ConntrackService } from './conntrack/service.js'
 import {
   AF_BRIDGE, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_NAMES, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWROUTE,
   RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, RTNLGRP_NEIGH
@@ -28,11 +30,14 @@ export class NetlinkHandle {
   readonly neighbours: NeighbourService
   readonly rules: RuleService
   private readonly ownsNamespace: boolean
+  private readonly options: HandleOptions
+  private conntrackService: ConntrackService | undefined
 
-  private constructor (socket: NetlinkSocket, namespace: NetNamespace | undefined, ownsNamespace: boolean) {
+  private constructor (socket: NetlinkSocket, namespace: NetNamespace | undefined, ownsNamespace: boolean, options: HandleOptions) {
     this.socket = socket
     this.namespace = namespace
     this.ownsNamespace = ownsNamespace
+    this.options = options
     this.links = new LinkService(socket)
     this.addresses = new AddressService(socket)
     this.routes = new RouteService(socket)
@@ -55,16 +60,31 @@ export class NetlinkHandle {
       ns = target
     }
     try {
-      return new NetlinkHandle(NetlinkSocket.open({ ...options, namespace: ns }), ns, owns)
+      return new NetlinkHandle(NetlinkSocket.open({ ...options, namespace: ns }), ns, owns, options)
     } catch (err) {
       if (owns) ns?.close()
       throw err
     }
   }
 
-  /** Closes the socket (and the namespace fd when the handle opened it). */
+  /**
+   * The namespace's connection-tracking table. Conntrack speaks another
+   * netlink protocol (NETLINK_NETFILTER): its socket is opened in the
+   * handle's namespace on first use and closed with the handle.
+   */
+  get conntrack (): ConntrackService {
+    this.conntrackService ??= ConntrackService.open({
+      ...(this.namespace !== undefined ? { namespace: this.namespace } : {}),
+      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+      ...(this.options.extendedAck !== undefined ? { extendedAck: this.options.extendedAck } : {})
+    })
+    return this.conntrackService
+  }
+
+  /** Closes the socket(s) (and the namespace fd when the handle opened it). */
   close (): void {
     this.socket.close()
+    this.conntrackService?.close()
     if (this.ownsNamespace) this.namespace?.close()
   }
 }

@@ -228,8 +228,8 @@ export class NetlinkSocket {
   }
 
   /** Sends one request with NLM_F_ACK and waits for the kernel's acknowledgement. */
-  ack (request: Buffer, operation: string): Promise<void> {
-    return this.batch(request, operation, NLM_F_ACK)
+  async ack (request: Buffer, operation: string): Promise<void> {
+    await this.batch(request, operation, NLM_F_ACK)
   }
 
   /**
@@ -238,14 +238,19 @@ export class NetlinkSocket {
    * kernel reports for any of them (nf_tables batches report per message).
    * describe(i), when given, names the i-th message of request (0-based) in
    * the error of a message that failed, e.g. the failing op of a batch.
+   * tolerate(errno, i), when given, lets a message fail with that errno
+   * without failing the batch (e.g. ENOENT for a delete of what is already
+   * gone); the promise resolves with how many were tolerated.
    */
-  batch (request: Buffer, operation: string, flagsOr = 0, describe?: (index: number) => string): Promise<void> {
+  batch (request: Buffer, operation: string, flagsOr = 0, describe?: (index: number) => string,
+    tolerate?: (errno: number, index: number) => boolean): Promise<number> {
     return new Promise((resolve, reject) => {
       const stamped = this.stamp(request, flagsOr)
       const seqs = stamped.map(s => s.seq)
       let waiting = stamped.filter(s => (s.flags & NLM_F_ACK) !== 0).length
       if (waiting === 0) { reject(new TypeError(`${operation}: no message asks for an acknowledgement`)); return }
       let firstError: Error | undefined
+      let tolerated = 0
       const p: Pending = {
         context: this.context(operation),
         timer: undefined,
@@ -253,7 +258,8 @@ export class NetlinkSocket {
         visit: (buf, type, flags, start, end) => {
           if (type !== NLMSG_ERROR) return
           const index = stamped.findIndex(s => s.seq === readU32(buf, start + 12))
-          const e = this.errorFrom(buf, start, end, flags, describe !== undefined && index >= 0 ? describe(index) : operation)
+          let e = this.errorFrom(buf, start, end, flags, describe !== undefined && index >= 0 ? describe(index) : operation)
+          if (e !== undefined && tolerate?.(e.errno, index) === true) { tolerated++; e = undefined }
           const acked = e === undefined || (stamped[index]?.flags ?? 0) & NLM_F_ACK
           if (e !== undefined) firstError ??= e
           if (acked !== 0) waiting--
@@ -263,7 +269,7 @@ export class NetlinkSocket {
           if (waiting <= 0) {
             for (const s of seqs) this.pending.delete(s)
             clearTimeout(p.timer)
-            if (firstError !== undefined) reject(firstError); else resolve()
+            if (firstError !== undefined) reject(firstError); else resolve(tolerated)
           }
         }
       }

@@ -1,4 +1,4 @@
-// Fuzzing the nf_tables decoders: random and mutated messages (from the
+// Fuzzing the nf_tables and ctnetlink decoders: random and mutated messages (from the
 // recorded fixtures: byte flips, truncations, lengths past the end,
 // zero-length attributes, deep nesting) must decode or raise
 // NetlinkDecodeError, nothing else. Reproduce a failure with
@@ -12,10 +12,11 @@ import {
   NFTA_EXPR_NAME, NFTA_EXPR_DATA, NFTA_RULE_TABLE, NFTA_RULE_CHAIN, NFTA_CMP_DATA, NFTA_DATA_VERDICT, NFTA_CHAIN_HOOK,
   beginNftMessage, NFPROTO_INET
 } from '../../src/netlink/nftables/index.js'
+import { decodeConntrack, ctnlMessageType, tupleSpecOf, writeDeleteConntrackRequest, IPCTNL_MSG_CT_NEW } from '../../src/netlink/conntrack/index.js'
 
 const ITERATIONS = 120_000
 const seed = fuzzSeed('NFT_FUZZ_SEED')
-const corpus = fixtureCorpus('fixtures/nft')
+const corpus = fixtureCorpus('fixtures/nft', 'fixtures/conntrack')
 
 /** A NEWRULE whose expression data nests depth levels deep (NFTA_CMP_DATA → NFTA_DATA_VERDICT → ...). */
 function deepRule (depth: number, rnd: () => number): Buffer {
@@ -51,6 +52,13 @@ function decodeAll (b: Buffer): void {
     } catch (err) { if (!(err instanceof NetlinkDecodeError)) throw err }
   }
   try { decodeNftUserdata(b, 16, end) } catch (err) { if (!(err instanceof NetlinkDecodeError)) throw err }
+  // ctnetlink entries (same socket family): decode, and a decoded tuple must encode again or raise a TypeError.
+  try {
+    const e = decodeConntrack(b, ctnlMessageType(IPCTNL_MSG_CT_NEW), 16, end)
+    try {
+      if (e !== undefined) writeDeleteConntrackRequest(new NetlinkWriter(), tupleSpecOf(e.original), e.zone !== undefined ? { zone: e.zone } : {})
+    } catch (err) { if (!(err instanceof TypeError)) throw err }
+  } catch (err) { if (!(err instanceof NetlinkDecodeError)) throw err }
 }
 
 t.test(`decoders raise only NetlinkDecodeError (seed ${seed})`, async t => {

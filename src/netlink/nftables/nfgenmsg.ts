@@ -1,5 +1,5 @@
 // struct nfgenmsg (the 4-byte header after nlmsghdr in every nfnetlink
-// message), nf_tables message types, the batch control messages that make a
+// message, nf_tables and ctnetlink alike), nf_tables message types, the batch control messages that make a
 // set of changes atomic, and the ruleset generation (NFT_MSG_GETGEN).
 import { NetlinkDecodeError } from '../errors.js'
 import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
@@ -19,8 +19,11 @@ export interface NfGenMsg {
   resId: number
 }
 
+/** nlmsg_type of an nfnetlink message: the subsystem (NFNL_SUBSYS_*) in the high byte, its message in the low one. */
+export function nfnlMessageType (subsystem: number, msg: number): number { return ((subsystem & 0xff) << 8) | (msg & 0xff) }
+
 /** nlmsg_type of an nf_tables message: NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_*. */
-export function nftMessageType (msg: number): number { return (NFNL_SUBSYS_NFTABLES << 8) | msg }
+export function nftMessageType (msg: number): number { return nfnlMessageType(NFNL_SUBSYS_NFTABLES, msg) }
 
 /** The NFT_MSG_* of an nlmsg_type, or -1 when it is not an nf_tables message. */
 export function nftMessageOf (type: number): number {
@@ -47,10 +50,15 @@ export function writeNfGenMsg (w: NetlinkWriter, family: number, resId = 0): voi
   w.setBE16(off + 2, resId)
 }
 
+/** Starts an nfnetlink message of any subsystem: nlmsghdr + nfgenmsg. Close it with w.endMessage(). */
+export function beginNfnlMessage (w: NetlinkWriter, subsystem: number, msg: number, flags: number, family: number, resId = 0): void {
+  w.beginMessage(nfnlMessageType(subsystem, msg), flags)
+  writeNfGenMsg(w, family, resId)
+}
+
 /** Starts an nf_tables message: nlmsghdr + nfgenmsg. Close it with w.endMessage(). */
 export function beginNftMessage (w: NetlinkWriter, msg: number, flags: number, family: number, resId = 0): void {
-  w.beginMessage(nftMessageType(msg), flags)
-  writeNfGenMsg(w, family, resId)
+  beginNfnlMessage(w, NFNL_SUBSYS_NFTABLES, msg, flags, family, resId)
 }
 
 /**
