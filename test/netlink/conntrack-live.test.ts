@@ -178,3 +178,17 @@ t.test('deleteByAddress removes every entry holding the address, original or rep
   t.same(comparable((await h.conntrack.list()).map(asXmlFlow)), comparable(xml(a)), 'handle.conntrack lists the rest')
   await t.rejects(svc.deleteByAddress('10.77.0'), TypeError)
 })
+
+t.test('deleteByAddress with more entries than one datagram of deletes holds', { skip }, async t => {
+  const [a] = withNamespaces(t, 1)
+  // 700 UDP entries from 10.66.0.1 (three sendmsg of deletes), and 20 of another address that must stay.
+  a!.sh(`i=0; while [ $i -lt 700 ]; do conntrack -I -p udp -s 10.66.0.1 -d 10.67.$((i / 250)).$((i % 250 + 1)) --sport 1000 --dport 53 -t 300 2>/dev/null; i=$((i+1)); done
+i=0; while [ $i -lt 20 ]; do conntrack -I -p udp -s 10.66.0.2 -d 10.67.9.$((i + 1)) --sport 1000 --dport 53 -t 300 2>/dev/null; i=$((i+1)); done`)
+  t.equal(xml(a!).length, 720, 'conntrack shows 720 entries')
+  const svc = ConntrackService.open({ namespace: a!.ns })
+  t.teardown(() => svc.close())
+  t.equal(await svc.deleteByAddress('10.66.0.1'), 700)
+  const left = xml(a!)
+  t.equal(left.length, 20, 'conntrack shows 20 left')
+  t.ok(left.every(f => f.original.src === '10.66.0.2'), 'all of the other address')
+})
