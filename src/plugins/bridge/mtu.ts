@@ -7,6 +7,7 @@ import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import { RTN_UNICAST, RT_SCOPE_HOST, RT_TABLE_MAIN, type Route } from '../../netlink/route/route.js'
 import { IFF_LOOPBACK } from '../../netlink/route/link.js'
 import type { Logger } from '../../cni/skel.js'
+import { isErrno } from '../../netlink/errors.js'
 import type { NamespaceHandles } from './session.js'
 
 export const FALLBACK_MTU = 1500
@@ -19,6 +20,16 @@ function exits (r: Route): number[] {
   return (r.multipath ?? []).map(nh => nh.oif).filter((i): i is number => i !== undefined)
 }
 
+/** The main table's routes of a family; none when the namespace never had one (the kernel answers ENOENT then). */
+async function mainRoutes (host: NamespaceHandles, family: number): Promise<Route[]> {
+  try {
+    return await host.routes.list({ family, table: RT_TABLE_MAIN })
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return []
+    throw err
+  }
+}
+
 export interface AutoMTU {
   mtu: number
   /** The interface it came from; undefined for the fallback. */
@@ -28,7 +39,7 @@ export interface AutoMTU {
 /** Finds the default-route interface's MTU in the host handles' namespace. */
 export async function defaultRouteMTU (host: NamespaceHandles): Promise<AutoMTU> {
   for (const family of [AF_INET, AF_INET6]) {
-    const routes = (await host.routes.list({ family, table: RT_TABLE_MAIN }))
+    const routes = (await mainRoutes(host, family))
       .filter(r => DEFAULT_DST.has(r.dst) && r.type === RTN_UNICAST && r.scope !== RT_SCOPE_HOST)
       .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0))
     for (const r of routes) {
