@@ -22,6 +22,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlink
 import { join } from 'node:path'
 import { installCni, listPlugins } from '../../src/demo/install-cni.js'
 import { ROOT, addresses, isRoot, links, makeNamespace, makeTempDir, nsPath, reservations } from '../helpers/runtime.js'
+import { startAgent } from '../helpers/agent.js'
 
 function which (cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
@@ -42,7 +43,12 @@ const SUBNET_PREFIX = '10.251.7'
 const IMAGE = 'localhost/tscni-busybox:e2e'
 const PORT = 7777
 
-t.test('podman with our plugins: two containers get addresses, reach each other, and leave nothing behind', { skip: skipReason() }, async t => {
+// Twice: the installed native clients without an agent (the exec path), then
+// with a tscni agent running (podman passes its environment, and with it
+// TSCNI_AGENT_SOCKET, to the plugins it execs).
+for (const mode of ['exec path', 'agent'] as const) {
+t.test(`podman with our plugins (${mode}): two containers get addresses, reach each other, and leave nothing behind`, { skip: skipReason() }, async t => {
+  const agent = mode === 'agent' ? await startAgent(t) : undefined
   const tmp = makeTempDir(t, 'podman')
   const node = makeNamespace(t, 'pmnode')
   const cniBin = installCni({ dir: join(tmp, 'cni-bin') }).dir
@@ -91,7 +97,12 @@ runroot = "${runRoot}"
     ]
   }, null, 2))
 
-  const env = { ...process.env, CONTAINERS_CONF: join(tmp, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(tmp, 'storage.conf') }
+  const env = {
+    ...process.env,
+    CONTAINERS_CONF: join(tmp, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: join(tmp, 'storage.conf'),
+    TSCNI_AGENT_SOCKET: agent?.socket ?? join(tmp, 'no-agent.sock')
+  }
   const podman = (...args: string[]): SpawnSyncReturns<string> =>
     spawnSync('nsenter', [`--net=${nsPath(node)}`, 'podman', '--root', storageRoot, '--runroot', runRoot, ...args], { env, encoding: 'utf8', timeout: 120_000 })
   const must = (...args: string[]): string => {
@@ -150,8 +161,14 @@ runroot = "${runRoot}"
   must('rm', '--force', '--time', '0', 'c1', 'c2')
   t.same(reservations(dataDir, NETWORK), [], 'IP files released on removal')
   t.same(links(node).map(l => l.ifname).sort(), ['cni0', 'lo'], 'no veth left in the node namespace')
-  const leftover = readdirSync('/run/netns').filter(n => !netnsBefore.has(n))
+  // podman names its namespaces netns-<uuid> (other tests may be making theirs meanwhile).
+  const leftover = readdirSync('/run/netns').filter(n => !netnsBefore.has(n) && n.startsWith('netns-'))
   t.same(leftover, [], 'podman removed the container namespaces')
   const cache = existsSync('/var/lib/cni/results') ? readdirSync('/var/lib/cni/results').filter(f => Object.values(ids).some(id => f.includes(id))) : []
   t.same(cache, [], 'no libcni cache entries left for our containers')
+  if (agent !== undefined) {
+    const served = (await agent.status()).served
+    t.match(served, { bridge: { ADD: 2, DEL: 2 }, loopback: { ADD: 2 } }, `the agent served the ADDs and DELs: ${JSON.stringify(served)}`)
+  }
 })
+}
