@@ -9,7 +9,8 @@
 // stderr (never stdout, which carries the result), or appends it to the file
 // named by the config key `"logFile"` instead. `"logLevel"` ("error", "warn",
 // "info", "debug"; default "warn") sets the least severe level written. With
-// a logFile, an error result is also logged there.
+// a logFile, an error result is also logged there. TRACEPARENT and
+// TRACESTATE from the environment go on every line (trace.ts).
 import { appendFileSync, fstatSync, readSync, writeSync } from 'node:fs'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetNS, ErrIOFailure, invalidConfig, toCniError } from './errors.js'
 import { readCniEnv, type CniCommand } from './env.js'
@@ -18,6 +19,7 @@ import { checkNetworkName, configVersion, parseConfigJSON } from './config.js'
 import { convertResult, formatResult, parsePrevResult, type AnyResult, type Result } from './result.js'
 import { fieldCI, marshalIndent, type JSONObject } from './json.js'
 import { LOCAL_CALLER, isCallerNetns, type Caller } from './caller.js'
+import { traceFields } from './trace.js'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
 
@@ -179,7 +181,7 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
     checkVersionSupported(cniVersion, versions)
 
     const caller = io.caller ?? LOCAL_CALLER
-    log = makeLogger(plugin.name, command, cni.containerId, config, io.stderr, caller)
+    log = makeLogger(plugin.name, command, cni.containerId, config, io.stderr, caller, io.env)
     // Refuse our own namespace before touching anything (Go checks only after the ADD/DEL ran).
     if ((command === 'ADD' || command === 'DEL') && !cni.netnsOverride && isCallerNetns(caller, cni.netns)) {
       throw new CniError(ErrInvalidNetNS, "plugin's netns and netns from CNI_NETNS should not be the same")
@@ -284,12 +286,13 @@ export function isOwnNetns (path: string): boolean {
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 }
 
-function makeLogger (plugin: string, command: string, containerId: string, config: JSONObject, stderr: (text: string) => void, caller: Caller): Logger {
+function makeLogger (plugin: string, command: string, containerId: string, config: JSONObject, stderr: (text: string) => void, caller: Caller, env: NodeJS.ProcessEnv): Logger {
   const logFile = fieldCI(config, 'logFile')
   const file = typeof logFile === 'string' && logFile !== '' ? caller.path(logFile) : logFile
   const levelName = fieldCI(config, 'logLevel')
   const max = typeof levelName === 'string' && levelName.toLowerCase() in LEVELS ? LEVELS[levelName.toLowerCase() as LogLevel] : LEVELS.warn
-  const where = `${plugin}[${command}${containerId === '' ? '' : ' ' + containerId}]`
+  // The runtime's trace context (TRACEPARENT/TRACESTATE) on every line of this call.
+  const where = `${plugin}[${command}${containerId === '' ? '' : ' ' + containerId}]${traceFields(env)}`
   const write = (level: LogLevel, msg: string): void => {
     if (LEVELS[level] > max) return
     const line = `${new Date().toISOString()} ${where} ${level}: ${msg}\n`

@@ -20,7 +20,7 @@ fi
 exit 0`)
   const r = env.run('ADD', { ...env.config(), ipam: { type: 'failipam' } }, { path: `${dir}:${BIN_DIR}` })
   t.equal(r.code, 1)
-  t.same(r.json, { cniVersion: '1.0.0', code: 11, msg: 'pool exhausted', details: 'try later' }, 'the IPAM error unchanged')
+  t.same(r.json, { cniVersion: '1.0.0', code: 11, msg: 'pool exhausted', details: 'try later (ADD step "ipam" failed)' }, 'the IPAM error\'s code, msg and details, and the step that failed')
   t.same(hostVeths(env.node), [], 'no host veth left')
   t.equal(link(env.pod, 'eth0'), undefined, 'no container interface left')
   t.ok(link(env.node, 'tbr0'), 'the bridge stays')

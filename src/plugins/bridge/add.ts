@@ -7,6 +7,7 @@
 import type { PluginContext } from '../../cni/skel.js'
 import { delegateAdd, delegateDel, delegateOptionsOf } from '../../cni/invoke.js'
 import { parseCniArgs, argParsers } from '../../cni/args.js'
+import { runStep } from '../../cni/trace.js'
 import { convertResult, resultFamily, type Interface, type Result } from '../../cni/result.js'
 import { NetNamespace } from '../../netlink/netns.js'
 import type { Link } from '../../netlink/route/links.js'
@@ -250,6 +251,11 @@ function resultInterfaces (s: AddState): Interface[] {
  * after that step (e.g. "ipMasq"), and every done step is undone.
  */
 export const FAIL_AFTER_STEP_ENV = 'TSCNI_FAIL_AFTER_STEP'
+/**
+ * For kill tests: with TSCNI_HANG_AFTER_STEP=<step name>, ADD waits (an hour)
+ * right after that step, so a test can kill -9 it at a known point.
+ */
+export const HANG_AFTER_STEP_ENV = 'TSCNI_HANG_AFTER_STEP'
 
 /** Runs the steps; on failure, undoes the done ones in reverse and rethrows the failure. */
 export async function runSteps (steps: readonly AddStep[], s: AddState): Promise<void> {
@@ -259,15 +265,20 @@ export async function runSteps (steps: readonly AddStep[], s: AddState): Promise
     for (const step of steps) {
       if (step.when !== undefined && !step.when(s)) continue
       done.push(step)
-      s.ctx.log.debug(`step ${step.name}`)
-      await step.run(s)
-      if (step.name === failAfter) throw new Error(`failing after step ${step.name} as ${FAIL_AFTER_STEP_ENV} asks`)
+      // Its duration at debug; a failure's details name it (trace.ts).
+      await runStep(s.ctx.log, 'ADD', step.name, async () => {
+        await step.run(s)
+        if (step.name === failAfter) throw new Error(`failing after step ${step.name} as ${FAIL_AFTER_STEP_ENV} asks`)
+      if (step.name === s.ctx.env[HANG_AFTER_STEP_ENV]) await new Promise(resolve => setTimeout(resolve, 3_600_000))
+      })
     }
   } catch (err) {
     for (const step of done.reverse()) {
       if (step.undo === undefined) continue
+      const start = performance.now()
       try {
         await step.undo(s)
+        s.ctx.log.debug(`undo ${step.name}: ${(performance.now() - start).toFixed(1)} ms`)
       } catch (undoErr) {
         s.ctx.log.warn(`rollback of step ${step.name} failed: ${(undoErr as Error).message}`)
       }

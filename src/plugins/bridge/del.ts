@@ -12,6 +12,7 @@ import { NamespaceMissingError, NetNamespace } from '../../netlink/netns.js'
 import { NftService } from '../../netlink/nftables/service.js'
 import { DEFAULT_BRIDGE_NAME, loadBridgeConfig } from './config.js'
 import { releaseIsolationIfUnused } from './isolation.js'
+import { runStep } from '../../cni/trace.js'
 import { teardownSpoofCheck, spoofCheckNames } from './spoofcheck.js'
 import { teardownMasquerade } from './masquerade.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
@@ -72,16 +73,18 @@ async function delAttachment (ctx: PluginContext, opts: DelOptions, record: Atta
   // longer, covers that wait. A DEL that fails later is retried by the
   // runtime, and the rules of a container being deleted are not missed.
   const nft = opts.macspoofchk || opts.isolate || (opts.ipMasq && opts.ipamType !== '') ? NftService.open({ namespace: ctx.caller.netns }) : undefined
+  // Each step's duration at debug; a failure's details name the step (trace.ts).
+  const step = async (name: string, fn: () => Promise<void>): Promise<void> => { await runStep(ctx.log, 'DEL', name, fn) }
   try {
-    if (nft !== undefined) await deleteRules(nft, ctx, opts)
+    if (nft !== undefined) await step('rules', async () => { await deleteRules(nft, ctx, opts) })
     // Then the interface, then IPAM (upstream's order).
-    await deleteContainerInterface(ctx)
-    // The bridge's isolation rules go with its last port (isolation.ts).
-    if (nft !== undefined && opts.isolate) await releaseIsolation(nft, ctx, opts.bridge)
+    await step('interface', async () => { await deleteContainerInterface(ctx) })
     // The host end, when the container's could not take it along: CNI_NETNS
     // empty, or an ADD killed before it finished (records.ts).
-    if (record !== undefined) await deleteHostVeth(ctx, record)
-    if (opts.ipamType !== '') await delegateDel(opts.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
+    if (record !== undefined) await step('host veth', async () => { await deleteHostVeth(ctx, record) })
+    // The bridge's isolation rules go with its last port (isolation.ts): after every port of ours is gone.
+    if (nft !== undefined && opts.isolate) await step('isolation', async () => { await releaseIsolation(nft, ctx, opts.bridge) })
+    if (opts.ipamType !== '') await step('ipam', async () => { await delegateDel(opts.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx)) })
   } finally {
     nft?.close()
   }
