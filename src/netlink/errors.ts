@@ -80,8 +80,11 @@ export class NetlinkError extends Error {
 export class NetlinkOverrunError extends Error {
   override name = 'NetlinkOverrunError'
   readonly code = 'ENOBUFS'
-  constructor (context: string) {
-    super(`${context}: ENOBUFS: the netlink receive buffer overflowed and messages were lost`)
+  /** How many messages the kernel dropped, when it was counted (NETLINK_NO_ENOBUFS sockets). */
+  readonly dropped?: number
+  constructor (context: string, dropped?: number) {
+    super(`${context}: ENOBUFS: the netlink receive buffer overflowed and ${dropped !== undefined ? `${dropped} message${dropped === 1 ? ' was' : 's were'}` : 'messages were'} lost`)
+    if (dropped !== undefined) this.dropped = dropped
   }
 }
 

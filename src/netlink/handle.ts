@@ -11,10 +11,11 @@ import { RouteService } from './route/routes.js'
 import { decodeRoute, type Route } from './route/route.js'
 import { NeighbourService, decodeNeighbour, type Neighbour } from './route/neighbours.js'
 import { RuleService } from './route/rules.js'
+import { NexthopService } from './route/nexthops.js'
 import { Subscription } from './events.js'
 import { ConntrackService } from './conntrack/service.js'
 import {
-  AF_BRIDGE, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_NAMES, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWROUTE,
+  AF_BRIDGE, AF_INET, AF_INET6, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_NAMES, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH, RTM_NEWROUTE,
   RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, RTNLGRP_NEIGH
 } from './route/rtnetlink.js'
 
@@ -29,6 +30,7 @@ export class NetlinkHandle {
   readonly routes: RouteService
   readonly neighbours: NeighbourService
   readonly rules: RuleService
+  readonly nexthops: NexthopService
   private readonly ownsNamespace: boolean
   private readonly options: HandleOptions
   private conntrackService: ConntrackService | undefined
@@ -43,6 +45,7 @@ export class NetlinkHandle {
     this.routes = new RouteService(socket)
     this.neighbours = new NeighbourService(socket)
     this.rules = new RuleService(socket)
+    this.nexthops = new NexthopService(socket)
   }
 
   /**
@@ -125,11 +128,68 @@ function decodeEvent (buf: Uint8Array, type: number, _flags: number, start: numb
   }
 }
 
+/** What a route-event subscription resynchronises to after an overrun: the objects of its groups, as dumps found them. */
+export interface RouteSnapshot {
+  links?: Link[]
+  addresses?: Address[]
+  routes?: Route[]
+  neighbours?: Neighbour[]
+}
+
+export interface RouteEventOptions {
+  namespace?: NetNamespace
+  /** SO_RCVBUF; default 4 MiB. */
+  receiveBufferSize?: number
+  /** Events buffered for a slow consumer before they are dropped (and an overrun reported). Default 100,000. */
+  maxQueued?: number
+  /** After each overrun, dump the subscribed objects and deliver them as { kind: 'resync', snapshot }. */
+  resync?: boolean
+}
+
+/** The family a pair of v4/v6 groups asks for: undefined for both. */
+function familyOf (v4: boolean, v6: boolean): number | undefined {
+  return v4 && !v6 ? AF_INET : v6 && !v4 ? AF_INET6 : undefined
+}
+
+async function snapshotOf (h: NetlinkHandle, groups: EventGroup[]): Promise<RouteSnapshot> {
+  const s: RouteSnapshot = {}
+  const has = (g: EventGroup): boolean => groups.includes(g)
+  if (has('link')) s.links = await h.links.list()
+  if (has('ipv4-address') || has('ipv6-address')) {
+    const family = familyOf(has('ipv4-address'), has('ipv6-address'))
+    s.addresses = await h.addresses.list(family !== undefined ? { family } : {})
+  }
+  if (has('ipv4-route') || has('ipv6-route')) {
+    const family = familyOf(has('ipv4-route'), has('ipv6-route'))
+    s.routes = await h.routes.list(family !== undefined ? { family } : {})
+  }
+  if (has('neighbour')) s.neighbours = await h.neighbours.list()
+  return s
+}
+
 /**
  * Subscribes to rtnetlink events in a namespace (default: the caller's):
- *   const sub = subscribeRouteEvents(['link', 'ipv4-address'])
- *   for await (const ev of sub) { if ('kind' in ev) resync(); else … }
+ *   const sub = subscribeRouteEvents(['link', 'ipv4-route'], { resync: true })
+ *   for await (const ev of sub) {
+ *     if (!('kind' in ev)) apply(ev)                     // RTM_NEWLINK …
+ *     else if (ev.kind === 'resync') replace(ev.snapshot) // after an overrun
+ *   }
+ * Events lost to a full queue are never silent: an { kind: 'overrun' } item
+ * says so, and with `resync` a { kind: 'resync', snapshot } follows it.
  */
-export function subscribeRouteEvents (groups: EventGroup[], options: { namespace?: NetNamespace, receiveBufferSize?: number } = {}): Subscription<RouteEvent> {
-  return new Subscription(decodeEvent, { ...options, groups: groups.map(g => GROUPS[g]) })
+export function subscribeRouteEvents (groups: EventGroup[], options: RouteEventOptions = {}): Subscription<RouteEvent, RouteSnapshot> {
+  // The dumps of a resync go through a handle of their own, opened now (the namespace may be closed later).
+  const handle = options.resync === true ? NetlinkHandle.open(options.namespace) : undefined
+  try {
+    return new Subscription<RouteEvent, RouteSnapshot>(decodeEvent, {
+      groups: groups.map(g => GROUPS[g]),
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      ...(options.receiveBufferSize !== undefined ? { receiveBufferSize: options.receiveBufferSize } : {}),
+      ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
+      ...(handle !== undefined ? { resync: () => snapshotOf(handle, groups), onClose: () => { handle.close() } } : {})
+    })
+  } catch (err) {
+    handle?.close()
+    throw err
+  }
 }

@@ -18,6 +18,12 @@ import { loadKoffi, loadRawNetlinkSocket } from './native.js'
 
 export const NETLINK_GET_STRICT_CHK = 12
 export const NETLINK_CAP_ACK = 10
+export const NETLINK_NO_ENOBUFS = 5
+const SOL_SOCKET = 1
+const SO_MEMINFO = 55
+/** SK_MEMINFO_DROPS: the index of the drop counter in SO_MEMINFO's u32 array. */
+const SK_MEMINFO_DROPS = 8
+const SK_MEMINFO_VARS = 9
 
 
 export interface NetlinkSocketOptions {
@@ -33,6 +39,13 @@ export interface NetlinkSocketOptions {
   extendedAck?: boolean
   /** Strict checking, which lets dump requests carry filters. Costs loading koffi. */
   strictCheck?: boolean
+  /**
+   * NETLINK_NO_ENOBUFS: the kernel never reports a full receive queue as an
+   * error (ENOBUFS, which the `netlink` addon turns into a process abort);
+   * messages it drops are counted instead (drops()) and reported to the
+   * onMulticast overrun handler. For event listeners. Costs loading koffi.
+   */
+  noEnobufs?: boolean
 }
 
 /** Turns one reply message into a value; undefined to skip it. */
@@ -65,6 +78,10 @@ export class NetlinkSocket {
   private multicast: MulticastHandler | undefined
   private overrun: ((err: NetlinkOverrunError) => void) | undefined
   private closed = false
+  /** Our fd, found when a socket option had to be set. */
+  private fd: number | undefined
+  private droppedSeen = 0
+  private dropCheckPending = false
   private dumpQueue: Promise<void> = Promise.resolve()
 
   private constructor (raw: RawSocketType, options: NetlinkSocketOptions) {
@@ -96,7 +113,7 @@ export class NetlinkSocket {
       recvBufferSize: options.receiveBufferSize ?? 1 << 20,
       sendBufferSize: 0
     })
-    const wantOptions = options.extendedAck === true || options.strictCheck === true
+    const wantOptions = options.extendedAck === true || options.strictCheck === true || options.noEnobufs === true
     let inode: string | undefined
     // The socket's inode is listed only in its own namespace's table: look it up while there.
     const makeAndFind = (): RawSocketType => {
@@ -109,8 +126,10 @@ export class NetlinkSocket {
     try {
       if (inode !== undefined) {
         const fd = fdOfInode(inode)
+        sock.fd = fd
         if (options.extendedAck === true) sock.setOption(fd, NETLINK_EXT_ACK, 1)
         if (options.strictCheck === true) sock.setOption(fd, NETLINK_GET_STRICT_CHK, 1)
+        if (options.noEnobufs === true) sock.setOption(fd, NETLINK_NO_ENOBUFS, 1)
       }
     } catch (err) {
       sock.close()
@@ -128,6 +147,43 @@ export class NetlinkSocket {
     if (setsockopt(fd, SOL_NETLINK, opt, [value], 4) !== 0) {
       throw new NetlinkError(koffi.errno(), this.context(`setsockopt(SOL_NETLINK, ${opt})`))
     }
+  }
+
+  /**
+   * How many messages the kernel dropped because our receive queue was full
+   * (SO_MEMINFO's drop counter); undefined when the socket was opened
+   * without an option that finds its fd (noEnobufs, extendedAck, strictCheck).
+   */
+  drops (): number | undefined {
+    if (this.fd === undefined || this.closed) return undefined
+    const getsockopt = loadGetsockopt()
+    const buf = Buffer.alloc(SK_MEMINFO_VARS * 4)
+    const len = [buf.length]
+    if (getsockopt(this.fd, SOL_SOCKET, SO_MEMINFO, buf, len) !== 0) {
+      throw new NetlinkError(loadKoffi().errno(), this.context('getsockopt(SOL_SOCKET, SO_MEMINFO)'))
+    }
+    return buf.readUInt32LE(SK_MEMINFO_DROPS * 4)
+  }
+
+  /**
+   * Once per event-loop turn that received something: has the kernel dropped
+   * messages since the last look? Then the overrun handler hears how many.
+   * (A drop means the queue was full, so more datagrams follow it and bring
+   * us back here: no timer is needed.)
+   */
+  private scheduleDropCheck (): void {
+    if (this.dropCheckPending || this.fd === undefined || this.overrun === undefined) return
+    this.dropCheckPending = true
+    setImmediate(() => {
+      this.dropCheckPending = false
+      if (this.closed) return
+      let now: number | undefined
+      try { now = this.drops() } catch (err) { this.failAll(err as Error); return }
+      if (now === undefined || now === this.droppedSeen) return
+      const lost = (now - this.droppedSeen) >>> 0
+      this.droppedSeen = now
+      this.overrun?.(new NetlinkOverrunError(`netlink socket ${this.port}${this.where()}`, lost))
+    })
   }
 
   /** Joins an rtnetlink (or other) multicast group. */
@@ -168,6 +224,7 @@ export class NetlinkSocket {
 
   private receive (buf: Buffer, info: MessageInfo): void {
     if (info.port !== 0) return // only the kernel talks to us
+    this.scheduleDropCheck()
     let lastSeq = -1
     let last: Pending | undefined
     try {
@@ -365,6 +422,13 @@ export class NetlinkSocket {
       this.send(request, p, [seq])
     })
   }
+}
+
+type Getsockopt = (fd: number, level: number, opt: number, value: Buffer, len: number[]) => number
+let getsockoptFn: Getsockopt | undefined
+function loadGetsockopt (): Getsockopt {
+  getsockoptFn ??= loadKoffi().load('libc.so.6').func('int getsockopt(int fd, int level, int opt, _Out_ uint8_t *value, _Inout_ uint32_t *len)') as Getsockopt
+  return getsockoptFn
 }
 
 // RawNetlinkSocket does not expose its fd, so socket options need a detour:
