@@ -8,7 +8,9 @@
 interface CommandModule { run: (args: string[]) => Promise<number>, usage: string }
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  agent: async () => await import('./agent.js')
+  agent: async () => await import('./agent.js'),
+  gc: async () => await import('./gc.js'),
+  reconcile: async () => await import('./reconcile.js')
 }
 
 async function main (argv: string[]): Promise<number> {

@@ -46,7 +46,8 @@ t.test('DEL after the interface is gone, and DEL without CNI_NETNS', async t => 
   const r = env.run('DEL', conf, { containerId: 'ctr2', netns: '' })
   t.equal(r.code, 0)
   t.same(ipFiles(env.dataDir, 'tnet'), [], 'IPAM DEL only')
-  t.ok(link(env.pod, 'eth0'), 'the interface was not touched without CNI_NETNS')
+  t.notOk(link(env.pod, 'eth0'), 'without CNI_NETNS the pair goes through its host end, found by the attachment record')
+  t.same(hostVeths(env.node), [])
 })
 
 t.test('DEL of a never-configured container succeeds', async t => {
@@ -138,6 +139,8 @@ t.test('GC and STATUS are forwarded to IPAM', async t => {
   const full = env.run('STATUS', env.config({}, { cniVersion: '1.1.0', subnet: '10.78.0.0/30' }), { containerId: '', netns: '', ifname: '' })
   t.equal(full.code, 0, 'a /30 with its one address free is ready')
   t.equal(env.run('ADD', env.config({}, { cniVersion: '1.1.0', subnet: '10.78.0.0/30', name: 'tiny' }), { containerId: 'ctr3', ifname: 'eth2' }).code, 0)
-  const exhausted = env.run('STATUS', env.config({}, { cniVersion: '1.1.0', subnet: '10.78.0.0/30', name: 'tiny' }), { containerId: '', netns: '', ifname: '' })
+  const tiny = env.config({}, { cniVersion: '1.1.0', subnet: '10.78.0.0/30', name: 'tiny' })
+  t.equal(env.run('STATUS', tiny, { containerId: '', netns: '', ifname: '' }).code, 0, 'a full range is ready unless the IPAM config opts in')
+  const exhausted = env.run('STATUS', { ...tiny, ipam: { ...(tiny.ipam as object), statusFailsWhenFull: true } }, { containerId: '', netns: '', ifname: '' })
   t.equal(exhausted.json?.code, 50, 'the IPAM plugin\'s STATUS failure is passed on')
 })

@@ -241,6 +241,8 @@ export interface Env {
   pod: string
   podPath: string
   dataDir: string
+  /** TSCNI_STATE_DIR of every run (the attachment records live in <stateDir>/attachments). */
+  stateDir: string
   /** Runs our plugin (or opts.plugin) in the node namespace against the pod. */
   run: (command: string, config: unknown, opts?: Partial<RunOptions>) => RunResult
   /** A bridge config on this env's dataDir. */
@@ -252,12 +254,14 @@ export function setupEnv (t: Teardown, what = 'b'): Env {
   const node = makeNamespace(t, `${what}-node`)
   const pod = makeNamespace(t, `${what}-pod`)
   const dataDir = makeTempDir(t, what)
+  const stateDir = makeTempDir(t, `${what}-state`)
   const podPath = nsPath(pod)
   return {
     node,
     pod,
     podPath,
     dataDir,
+    stateDir,
     run: (command, config, opts = {}) => runPlugin({
       node,
       command,
@@ -265,7 +269,8 @@ export function setupEnv (t: Teardown, what = 'b'): Env {
       netns: podPath,
       ifname: 'eth0',
       config,
-      ...opts
+      ...opts,
+      extraEnv: { TSCNI_STATE_DIR: stateDir, ...opts.extraEnv }
     }),
     config: (extra = {}, opts = {}) => bridgeConfig({
       bridge: opts.bridge ?? 'tbr0',

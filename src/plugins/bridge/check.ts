@@ -14,6 +14,7 @@ import { envMac } from './add.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { canonicalPrefix, formatAddress, isIPv4Text, parseAddress } from './ipnet.js'
 import { checkBridgeState, checkContainerMTU, checkRouterAdvertisements, configuredMTU } from './check-state.js'
+import { checkAttachmentRules, hostVethHint } from './check-rules.js'
 
 const q = JSON.stringify
 
@@ -129,7 +130,7 @@ export async function check (ctx: PluginContext): Promise<void> {
     }
     const cont = await checkContainerInterface(container, contIntf)
     const veth = await findHostVeth(host, result, bridge, cont, [brIntf.name, contIntf.name])
-    if (veth === undefined) throw new Error(`CNI veth created for bridge ${conf.bridge} was not found`)
+    if (veth === undefined) throw new Error(`CNI veth created for bridge ${conf.bridge} was not found${await hostVethHint(host, bridge, cont)}`)
     // Beyond upstream: MTU, pinned MAC, groupFwdMask (check-state.ts).
     const mtu = await configuredMTU(host, conf, ctx.log)
     checkBridgeState(bridge, conf, mtu)
@@ -137,6 +138,8 @@ export async function check (ctx: PluginContext): Promise<void> {
 
     await checkAddressesAndRoutes(container, ctx.ifname, cont.index, result)
     await checkRouterAdvertisements(container, cont, conf)
+    // Beyond upstream: the configured MAC and the nf_tables rules (check-rules.ts).
+    await checkAttachmentRules(ctx, conf, result, veth, cont)
   } finally {
     closeHandles(container, host)
     sandbox.close()

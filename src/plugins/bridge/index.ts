@@ -3,11 +3,13 @@
 // Each command lives in its own module and reads like upstream's.
 import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { delegateGC, delegateStatus, delegateOptionsOf } from '../../cni/invoke.js'
-import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
+import { CniError, ErrInvalidNetworkConfig, ErrPluginNotAvailable } from '../../cni/errors.js'
 import { NftService } from '../../netlink/nftables/service.js'
 import { loadBridgeConfig } from './config.js'
 import { readGCAttachments } from '../../cni/gc.js'
-import { gcMasquerade } from './masquerade.js'
+import { gcBridge } from './gc.js'
+import { recordsDirOf } from './records.js'
+import { nftablesProblem } from './status.js'
 import { gcIsolation } from './isolation.js'
 import { closeHandles, openHandles } from './session.js'
 import { add } from './add.js'
@@ -24,15 +26,19 @@ import { check } from './check.js'
 async function gc (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config)
   const valid = readGCAttachments(ctx.config)
-  if (conf.ipMasq) {
-    if (valid === undefined) throw new CniError(ErrInvalidNetworkConfig, 'GC needs the list of valid attachments', 'cni.dev/valid-attachments')
-    const nft = NftService.open({ namespace: ctx.caller.netns })
-    try {
-      const n = await gcMasquerade(nft, ctx.name, valid)
-      if (n > 0) ctx.log.info(`GC removed ${n} masquerade rule(s) of network ${JSON.stringify(ctx.name)}`)
-    } finally {
-      nft.close()
+  const legacy = readGCAttachments(ctx.config, 'cni.dev/attachments')
+  if (valid === undefined && legacy === undefined) {
+    if (conf.ipMasq) throw new CniError(ErrInvalidNetworkConfig, 'GC needs the list of valid attachments', 'cni.dev/valid-attachments')
+  } else {
+    // Rules, chains, veths and records of invalid attachments (gc.ts).
+    const report = await gcBridge({
+      network: ctx.name, ipMasq: conf.ipMasq, macspoofchk: conf.macspoofchk, valid: [...valid ?? [], ...legacy ?? []],
+      recordsDir: recordsDirOf(ctx), caller: ctx.caller, log: ctx.log
+    })
+    for (const [what, list] of [['masquerade rule(s)', report.masqueradeRules], ['spoof-check chain pair(s)', report.spoofCheckChains], ['host veth(s)', report.hostVeths], ['attachment record(s)', report.records]] as const) {
+      if (list.length > 0) ctx.log.info(`GC removed ${list.length} ${what} of network ${JSON.stringify(ctx.name)}: ${list.join(', ')}`)
     }
+    if (report.errors.length > 0) throw new Error(`GC of network ${JSON.stringify(ctx.name)}: ${report.errors.join('; ')}`)
   }
   if (conf.isolate) await gcIsolationOf(ctx, conf.bridge)
   if (conf.ipamType !== '') await delegateGC(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
@@ -51,9 +57,19 @@ async function gcIsolationOf (ctx: PluginContext, bridge: string): Promise<void>
   }
 }
 
-/** STATUS: ready unless the IPAM plugin says otherwise (upstream). */
+/**
+ * STATUS: code 50 when ipMasq or macspoofchk is configured and nf_tables
+ * cannot be used in the caller's namespace (status.ts); then ready unless the
+ * IPAM plugin says otherwise (upstream).
+ */
 async function status (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config)
+  if (conf.ipMasq || conf.macspoofchk) {
+    const problem = await nftablesProblem(ctx.caller.netns)
+    if (problem !== undefined) {
+      throw new CniError(ErrPluginNotAvailable, `nf_tables cannot be used: ${problem}`, conf.ipMasq ? 'ipMasq' : 'macspoofchk')
+    }
+  }
   if (conf.ipamType !== '') await delegateStatus(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))
 }
 

@@ -18,7 +18,7 @@ import { sha512Hex } from './sha512.js'
 import type { GCAttachment } from '../../cni/gc.js'
 import {
   NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NftRuleBuilder, decodeExpressionBytes, encodeNftUserdata, expressionsEqual, nftCommentItem,
-  type NftRule, type NftService
+  type NftBatch, type NftChain, type NftRule, type NftService
 } from '../../netlink/nftables/index.js'
 
 export const MASQ_TABLE = 'cni_plugins_masquerade'
@@ -93,18 +93,29 @@ export async function setupMasquerade (nft: NftService, addresses: readonly stri
     const stale = masqRulesWith(rules, hash)
     const layoutOK = post.length === wanted.length && post.every((r, i) => expressionsEqual(decodeExpressionBytes(r.expressionBytes ?? new Uint8Array()), wanted[i]!))
     const b = nft.batch()
-    if (!layoutOK) {
-      b.addTable({ family: FAMILY, name: MASQ_TABLE, userdata: encodeNftUserdata([nftCommentItem(TABLE_COMMENT)]) })
-        .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_CHAIN, userdata: encodeNftUserdata([nftCommentItem(CHAIN_COMMENT)]) })
-        // After masq_checks: it jumps there.
-        .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_POSTROUTING, type: 'nat', hook: { hooknum: NF_INET_POST_ROUTING, priority: NF_IP_PRI_NAT_SRC } })
-        .flushChain(FAMILY, MASQ_TABLE, MASQ_POSTROUTING)
-      for (const expressions of wanted) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions })
-    }
+    if (!layoutOK) appendMasqLayout(b)
     for (const r of stale) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
     for (const expressions of ruleExpressions) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_CHAIN, expressions, comment })
     await b.commit()
   })
+}
+
+/** The table, its two chains and postrouting's three rules (postrouting flushed first), as upstream declares them. */
+export function appendMasqLayout (b: NftBatch): void {
+  b.addTable({ family: FAMILY, name: MASQ_TABLE, userdata: encodeNftUserdata([nftCommentItem(TABLE_COMMENT)]) })
+    .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_CHAIN, userdata: encodeNftUserdata([nftCommentItem(CHAIN_COMMENT)]) })
+    // After masq_checks: it jumps there.
+    .addChain({ family: FAMILY, table: MASQ_TABLE, name: MASQ_POSTROUTING, type: 'nat', hook: { hooknum: NF_INET_POST_ROUTING, priority: NF_IP_PRI_NAT_SRC } })
+    .flushChain(FAMILY, MASQ_TABLE, MASQ_POSTROUTING)
+  for (const expressions of postroutingRules()) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_POSTROUTING, expressions })
+}
+
+/** One instance's rules replaced in a batch: those the snapshot holds deleted, one per address added. */
+export function appendMasqInstance (b: NftBatch, snap: MasqSnapshot, addresses: readonly string[], instance: MasqInstance): void {
+  const hash = instanceHash(instance)
+  const comment = masqComment(instance, hash)
+  for (const r of masqRulesWith(snap.rules, hash)) b.deleteRule(FAMILY, MASQ_TABLE, MASQ_CHAIN, r.handle!)
+  for (const a of addresses) b.addRule({ family: FAMILY, table: MASQ_TABLE, chain: MASQ_CHAIN, expressions: masqExpressions(a), comment })
 }
 
 /** The rules of our table, expressions undecoded; none when the table is missing. */
@@ -164,40 +175,65 @@ async function deleteMatchingRules (nft: NftService, prefix: string, select: (r:
   })
 }
 
-/**
- * What of one instance's masquerade is missing or differs from what ADD
- * writes (the table, its two chains, postrouting's three rules, one rule per
- * address with the instance's comment), each as a phrase naming it; empty
- * when everything is there. Read-only (CHECK, the reconciler).
- */
-export async function masqueradeProblems (nft: NftService, addresses: readonly string[], instance: MasqInstance): Promise<string[]> {
-  const where = `table ${FAMILY} ${MASQ_TABLE}`
+/** Our table as one read sees it (the reconciler reads it once for every attachment). */
+export interface MasqSnapshot {
+  table: boolean
+  chains: Map<string, NftChain>
+  /** Every rule of the table, expressions decoded. */
+  rules: NftRule[]
+}
+
+export async function masqSnapshot (nft: NftService): Promise<MasqSnapshot> {
   try {
     await nft.getTable(FAMILY, MASQ_TABLE)
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return [`${where} is missing`]
+    if (isErrno(err, 'ENOENT')) return { table: false, chains: new Map(), rules: [] }
     throw err
   }
+  const [chains, rules] = await Promise.all([nft.listChains(FAMILY, MASQ_TABLE), nft.listRules(FAMILY, MASQ_TABLE)])
+  return { table: true, chains: new Map(chains.map(c => [c.name, c])), rules }
+}
+
+/** What of the table and chains is missing or differs (shared by every instance), each as a phrase. */
+export function masqLayoutProblems (snap: MasqSnapshot): string[] {
+  const where = `table ${FAMILY} ${MASQ_TABLE}`
+  if (!snap.table) return [`${where} is missing`]
   const problems: string[] = []
-  const chains = new Map((await nft.listChains(FAMILY, MASQ_TABLE)).map(c => [c.name, c]))
-  if (!chains.has(MASQ_CHAIN)) problems.push(`chain ${MASQ_CHAIN} of ${where} is missing`)
-  const post = chains.get(MASQ_POSTROUTING)
+  if (!snap.chains.has(MASQ_CHAIN)) problems.push(`chain ${MASQ_CHAIN} of ${where} is missing`)
+  const post = snap.chains.get(MASQ_POSTROUTING)
   if (post === undefined) problems.push(`chain ${MASQ_POSTROUTING} of ${where} is missing`)
-  else if (post.hook?.hooknum !== NF_INET_POST_ROUTING || post.type !== 'nat') problems.push(`chain ${MASQ_POSTROUTING} of ${where} is not a nat chain on the postrouting hook`)
-  const rules = await nft.listRules(FAMILY, MASQ_TABLE)
-  if (post !== undefined) {
+  else {
+    if (post.hook?.hooknum !== NF_INET_POST_ROUTING || post.type !== 'nat') problems.push(`chain ${MASQ_POSTROUTING} of ${where} is not a nat chain on the postrouting hook`)
     const wanted = postroutingRules()
-    const have = rules.filter(r => r.chain === MASQ_POSTROUTING)
+    const have = snap.rules.filter(r => r.chain === MASQ_POSTROUTING)
     if (have.length !== wanted.length || !have.every((r, i) => expressionsEqual(r.expressions ?? [], wanted[i]!))) {
       problems.push(`chain ${MASQ_POSTROUTING} of ${where} does not hold its three rules (multicast return, goto ${MASQ_CHAIN})`)
     }
   }
+  return problems
+}
+
+/** What of one instance's own rules is missing or differs, each as a phrase. */
+export function masqInstanceProblems (snap: MasqSnapshot, addresses: readonly string[], instance: MasqInstance): string[] {
+  const problems: string[] = []
   const comment = masqComment(instance)
-  const mine = rules.filter(r => r.chain === MASQ_CHAIN && r.comment === comment)
+  const mine = snap.rules.filter(r => r.chain === MASQ_CHAIN && r.comment === comment)
   for (const a of addresses) {
     const exprs = masqExpressions(a)
     if (!mine.some(r => expressionsEqual(r.expressions ?? [], exprs))) problems.push(`the masquerade rule for ${a} (chain ${MASQ_CHAIN}, comment ${JSON.stringify(comment)}) is missing or differs`)
   }
   if (mine.length > addresses.length && problems.length === 0) problems.push(`${mine.length - addresses.length} more masquerade rule(s) with comment ${JSON.stringify(comment)} than ADD writes`)
   return problems
+}
+
+/**
+ * What of one instance's masquerade is missing or differs from what ADD
+ * writes (the table, its two chains, postrouting's three rules, one rule per
+ * address with the instance's comment), each as a phrase naming it; empty
+ * when everything is there. Read-only (CHECK).
+ */
+export async function masqueradeProblems (nft: NftService, addresses: readonly string[], instance: MasqInstance): Promise<string[]> {
+  const snap = await masqSnapshot(nft)
+  const layout = masqLayoutProblems(snap)
+  return !snap.table ? layout : [...layout, ...masqInstanceProblems(snap, addresses, instance)]
 }

@@ -22,7 +22,7 @@ import { retryOnVanishedRule } from './nft-retry.js'
 import { masqComment } from './masquerade.js'
 import {
   NF_ACCEPT, NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, NFTNL_UDATA_RULE_COMMENT, NftRuleBuilder, decodeNftUserdata, encodeNftUserdata,
-  expressionsEqual, nftCommentItem, nftCommentText, type NftChain, type NftRule, type NftRuleSpec, type NftService
+  expressionsEqual, nftCommentItem, nftCommentText, type NftBatch, type NftChain, type NftRule, type NftRuleSpec, type NftService
 } from '../../netlink/nftables/index.js'
 
 export const SPOOF_TABLE = 'nat'
@@ -104,10 +104,7 @@ export async function setupSpoofCheck (nft: NftService, names: SpoofCheckNames, 
     // Only a repeated setup has a stale jump: the cheap chain lookup spares the PREROUTING dump otherwise.
     const staleJumps = stale ? await jumpRules(nft, names) : []
     const b = nft.batch()
-    if (!haveBase) {
-      b.addTable({ family: FAMILY, name: SPOOF_TABLE })
-        .addChain({ family: FAMILY, table: SPOOF_TABLE, name: SPOOF_BASE_CHAIN, type: 'filter', hook: { hooknum: NF_BR_PRE_ROUTING, priority: NF_BR_PRI_NAT_DST_BRIDGED }, policy: NF_ACCEPT })
-    }
+    if (!haveBase) appendSpoofBase(b)
     const userdata = names.owner !== undefined ? { userdata: encodeNftUserdata([nftCommentItem(names.owner)]) } : {}
     // A stale chain is re-declared as it is (the kernel does not update a chain's comment).
     b.addChain({ family: FAMILY, table: SPOOF_TABLE, name: names.ifaceChain, ...(stale ? {} : userdata) })
@@ -158,32 +155,50 @@ function expectedRules (names: SpoofCheckNames, hostIfname: string, mac: string)
   ]
 }
 
-/**
- * What of one attachment's spoof check is missing or differs from what ADD
- * writes, each as a phrase naming it ("rule ... in chain ..."); empty when
- * everything is there. Read-only (CHECK, the reconciler).
- */
-export async function spoofCheckProblems (nft: NftService, names: SpoofCheckNames, hostIfname: string, mac: string): Promise<string[]> {
-  let base: NftChain | undefined
+/** The bridge nat table as one read sees it (the reconciler reads it once for every attachment). */
+export interface SpoofSnapshot {
+  /** The base chain; undefined when it (or the table) is missing. */
+  base: NftChain | undefined
+  chains: Set<string>
+  /** Every rule of the table, expressions decoded. */
+  rules: NftRule[]
+}
+
+export async function spoofSnapshot (nft: NftService): Promise<SpoofSnapshot> {
+  let chains: NftChain[]
   try {
-    base = await nft.getChain(FAMILY, SPOOF_TABLE, SPOOF_BASE_CHAIN)
+    chains = await nft.listChains(FAMILY, SPOOF_TABLE)
   } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err
+    if (isErrno(err, 'ENOENT')) return { base: undefined, chains: new Set(), rules: [] }
+    throw err
   }
-  if (base === undefined) return [`chain ${SPOOF_BASE_CHAIN} of table ${FAMILY} ${SPOOF_TABLE} is missing`]
-  const problems: string[] = []
-  if (base.hook?.hooknum !== NF_BR_PRE_ROUTING || base.type !== 'filter') problems.push(`chain ${FAMILY} ${SPOOF_TABLE} ${SPOOF_BASE_CHAIN} is not a filter chain on the prerouting hook`)
-  const rules = (await nft.listRules(FAMILY, SPOOF_TABLE)).filter(r => r.comment === names.comment)
-  for (const chain of [names.ifaceChain, names.macChain]) {
+  let rules: NftRule[] = []
+  if (chains.length > 0) {
     try {
-      await nft.getChain(FAMILY, SPOOF_TABLE, chain)
+      rules = await nft.listRules(FAMILY, SPOOF_TABLE)
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err
-      problems.push(`chain ${chain} of table ${FAMILY} ${SPOOF_TABLE} is missing`)
     }
   }
+  return { base: chains.find(c => c.name === SPOOF_BASE_CHAIN), chains: new Set(chains.map(c => c.name)), rules }
+}
+
+/** What of the shared base chain is missing or differs, each as a phrase. */
+export function spoofBaseProblems (snap: SpoofSnapshot): string[] {
+  if (snap.base === undefined) return [`chain ${SPOOF_BASE_CHAIN} of table ${FAMILY} ${SPOOF_TABLE} is missing`]
+  if (snap.base.hook?.hooknum !== NF_BR_PRE_ROUTING || snap.base.type !== 'filter') return [`chain ${FAMILY} ${SPOOF_TABLE} ${SPOOF_BASE_CHAIN} is not a filter chain on the prerouting hook`]
+  return []
+}
+
+/** What of one attachment's chains and rules is missing or differs, each as a phrase. */
+export function spoofInstanceProblems (snap: SpoofSnapshot, names: SpoofCheckNames, hostIfname: string, mac: string): string[] {
+  const problems: string[] = []
+  for (const chain of [names.ifaceChain, names.macChain]) {
+    if (!snap.chains.has(chain)) problems.push(`chain ${chain} of table ${FAMILY} ${SPOOF_TABLE} is missing`)
+  }
+  const rules = snap.rules.filter(r => r.comment === names.comment)
   const expected = expectedRules(names, hostIfname, mac)
-  const what = ['the jump from ' + SPOOF_BASE_CHAIN + ` for ${hostIfname}`, `the jump to ${names.macChain}`, `the rule accepting source MAC ${mac}`, 'the drop rule']
+  const what = [`the jump from ${SPOOF_BASE_CHAIN} for ${hostIfname}`, `the jump to ${names.macChain}`, `the rule accepting source MAC ${mac}`, 'the drop rule']
   expected.forEach(([chain, exprs], i) => {
     const found = rules.filter(r => r.chain === chain).some(r => expressionsEqual(r.expressions ?? [], exprs))
     if (!found) problems.push(`${what[i]!} (chain ${chain}, comment ${JSON.stringify(names.comment)}) is missing or differs`)
@@ -191,4 +206,33 @@ export async function spoofCheckProblems (nft: NftService, names: SpoofCheckName
   const extra = rules.length - expected.length
   if (extra > 0 && problems.length === 0) problems.push(`${extra} more rule(s) with comment ${JSON.stringify(names.comment)} than ADD writes`)
   return problems
+}
+
+/**
+ * What of one attachment's spoof check is missing or differs from what ADD
+ * writes, each as a phrase naming it; empty when everything is there.
+ * Read-only (CHECK).
+ */
+export async function spoofCheckProblems (nft: NftService, names: SpoofCheckNames, hostIfname: string, mac: string): Promise<string[]> {
+  const snap = await spoofSnapshot(nft)
+  return [...spoofBaseProblems(snap), ...spoofInstanceProblems(snap, names, hostIfname, mac)]
+}
+
+/** The table and its base chain, as ADD declares them when missing. */
+export function appendSpoofBase (b: NftBatch): void {
+  b.addTable({ family: FAMILY, name: SPOOF_TABLE })
+    .addChain({ family: FAMILY, table: SPOOF_TABLE, name: SPOOF_BASE_CHAIN, type: 'filter', hook: { hooknum: NF_BR_PRE_ROUTING, priority: NF_BR_PRI_NAT_DST_BRIDGED }, policy: NF_ACCEPT })
+}
+
+/** One attachment's chains and rules rebuilt in a batch: its old jumps deleted, its chains emptied or created, its four rules added. */
+export function appendSpoofInstance (b: NftBatch, snap: SpoofSnapshot, names: SpoofCheckNames, hostIfname: string, mac: string): void {
+  const userdata = names.owner !== undefined ? { userdata: encodeNftUserdata([nftCommentItem(names.owner)]) } : {}
+  for (const chain of [names.ifaceChain, names.macChain]) {
+    if (snap.chains.has(chain)) b.flushChain(FAMILY, SPOOF_TABLE, chain)
+    else b.addChain({ family: FAMILY, table: SPOOF_TABLE, name: chain, ...userdata })
+  }
+  for (const r of snap.rules) {
+    if (r.chain === SPOOF_BASE_CHAIN && r.comment === names.comment) b.deleteRule(FAMILY, SPOOF_TABLE, SPOOF_BASE_CHAIN, r.handle!)
+  }
+  for (const [chain, expressions] of expectedRules(names, hostIfname, mac)) b.addRule({ family: FAMILY, table: SPOOF_TABLE, chain, expressions, comment: names.comment })
 }

@@ -12,8 +12,9 @@ import { DryRunStore, allocateAll } from '../../ipam/allocator.js'
 import { type IPAMConfig, loadIPAMConfig } from '../../ipam/config.js'
 import { formatIPText, parseIPText } from '../../ipam/ip.js'
 import { readResolvConf } from '../../ipam/resolv-conf.js'
-import { HostLocalStore, PRIVATE_DIR, goTrimSpace, isSafePathComponent, reservationKey, type BootCheck } from '../../ipam/store.js'
+import { HostLocalStore, PRIVATE_DIR, isSafePathComponent, type BootCheck } from '../../ipam/store.js'
 import { currentBootId } from '../../ipam/boot.js'
+import { gcReservations } from '../../ipam/gc.js'
 
 /** The IPAM config of this invocation, with its warnings logged. */
 async function load (ctx: PluginContext, needsContainer: boolean): Promise<IPAMConfig> {
@@ -134,15 +135,12 @@ async function gc (ctx: PluginContext): Promise<void> {
     // Without the list, everything would look stale: refuse rather than wipe the store.
     throw new CniError(ErrInvalidNetworkConfig, 'GC needs the list of valid attachments', 'cni.dev/valid-attachments')
   }
-  const keepKeys = new Set(conf.gcAttachments.map(a => reservationKey(a.containerID, a.ifname)))
-  // A legacy file holds only the container ID: keep it while that container has any valid attachment.
-  const keepIds = new Set(conf.gcAttachments.map(a => goTrimSpace(a.containerID)))
-  const outcome = await withExistingStore(conf, undefined, store => {
-    checkBoot(ctx, conf, store)
-    return store.releaseExcept(keepKeys, keepIds)
+  const outcome = await gcReservations({
+    dataDir: conf.dataDir, network: conf.name, valid: conf.gcAttachments, bootId: currentBootId(ctx.env), reclaim: conf.reclaimAfterReboot
   })
-  if (outcome === undefined) return
-  if (outcome.removed.length > 0) ctx.log.info(`released stale reservations: ${outcome.removed.join(', ')}`)
+  if (outcome.preBoot.length > 0) ctx.log.info(`released ${outcome.preBoot.length} reservation(s) made before the reboot: ${outcome.preBoot.join(', ')}`)
+  const stale = outcome.released.filter(n => !outcome.preBoot.includes(n))
+  if (stale.length > 0) ctx.log.info(`released stale reservations: ${stale.join(', ')}`)
   if (outcome.errors.length > 0) {
     throw new Error(`failed to GC store directory ${conf.dataDir}/${conf.name}: ${outcome.errors.map(e => e.message).join('; ')}`)
   }
