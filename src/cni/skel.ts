@@ -10,7 +10,7 @@
 // named by the config key `"logFile"` instead. `"logLevel"` ("error", "warn",
 // "info", "debug"; default "warn") sets the least severe level written. With
 // a logFile, an error result is also logged there. TRACEPARENT and
-// TRACESTATE from the environment go on every line (trace.ts).
+// TRACESTATE from the environment go on every line (traceFields).
 import { appendFileSync, fstatSync, readSync, writeSync } from 'node:fs'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetNS, ErrIOFailure, invalidConfig, toCniError } from './errors.js'
 import { readCniEnv, type CniCommand } from './env.js'
@@ -19,7 +19,6 @@ import { checkNetworkName, configVersion, parseConfigJSON } from './config.js'
 import { convertResult, formatResult, parsePrevResult, type AnyResult, type Result } from './result.js'
 import { fieldCI, marshalIndent, type JSONObject } from './json.js'
 import { LOCAL_CALLER, isCallerNetns, type Caller } from './caller.js'
-import { traceFields } from './trace.js'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
 
@@ -314,6 +313,21 @@ function makeLogger (plugin: string, command: string, containerId: string, confi
   }
   if (typeof file === 'string' && file !== '') FILE_LOGGERS.add(logger)
   return logger
+}
+
+/**
+ * ` traceparent=… tracestate=…` for the log prefix: the W3C trace context
+ * libcni passes in the environment (cni#561); '' when it has none. Values
+ * lose spaces and control characters and are cut at 512 characters, so one
+ * line stays one line. (Here rather than in trace.ts: every start loads it.)
+ */
+export function traceFields (env: NodeJS.ProcessEnv): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = (v: string): string => v.replace(/[\u0000-\u0020\u007f]/g, '').slice(0, 512)
+  let out = ''
+  if (env.TRACEPARENT !== undefined && env.TRACEPARENT !== '') out += ` traceparent=${clean(env.TRACEPARENT)}`
+  if (env.TRACESTATE !== undefined && env.TRACESTATE !== '') out += ` tracestate=${clean(env.TRACESTATE)}`
+  return out
 }
 
 const FILE_LOGGERS = new WeakSet<Logger>()

@@ -1,27 +1,10 @@
-// Tracing a plugin call: the W3C trace context the runtime passes in the
-// environment (TRACEPARENT, TRACESTATE: libcni sets them since late 2025,
-// cni#561) appears in every log line of the call, each step of a command logs
-// its duration at logLevel debug, and an error names the step that failed in
-// its details. Loaded by every plugin start (the skel): nothing heavy here.
+// Tracing a plugin call: each step of a command logs its duration at
+// logLevel debug, and an error names the step that failed in its details.
+// (The W3C trace context the runtime passes in the environment,
+// TRACEPARENT/TRACESTATE, goes on every log line: skel.ts traceFields.)
 import { CniError, toCniError } from './errors.js'
 
 interface StepLogger { debug (msg: string): void }
-
-/** A value fit for one log line: no control characters or spaces, at most 512 characters. */
-function clean (v: string): string {
-  // eslint-disable-next-line no-control-regex
-  return v.replace(/[\u0000-\u0020\u007f]/g, '').slice(0, 512)
-}
-
-/** ` traceparent=… tracestate=…` for the log prefix; '' when the environment has neither. */
-export function traceFields (env: NodeJS.ProcessEnv): string {
-  let out = ''
-  const parent = env.TRACEPARENT
-  const state = env.TRACESTATE
-  if (parent !== undefined && parent !== '') out += ` traceparent=${clean(parent)}`
-  if (state !== undefined && state !== '') out += ` tracestate=${clean(state)}`
-  return out
-}
 
 /**
  * The error of a failed step as a CniError whose details name the step,

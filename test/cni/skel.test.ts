@@ -420,3 +420,28 @@ t.test('pluginHandler runs the plugin in process like a child would', async t =>
   t.equal(bad.exitCode, 1)
   t.same(JSON.parse(bad.stdout), { cniVersion: '0.1.0', code: 7, msg: 'missing network name' })
 })
+
+t.test('trace context: TRACEPARENT/TRACESTATE on every log line, cleaned; none without them', async t => {
+  const logging: Partial<Plugin> = { async del (ctx) { ctx.log.warn('one'); ctx.log.error('two') } }
+  const env = { ...BASE_ENV, CNI_COMMAND: 'DEL', TRACEPARENT: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', TRACESTATE: 'a=1,\nb=2 ' }
+  const r = await run(env, conf('1.1.0'), logging)
+  const lines = r.err.trim().split('\n')
+  t.equal(lines.length, 2)
+  for (const l of lines) t.match(l, / fake\[DEL c1\] traceparent=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 tracestate=a=1,b=2 (warn|error): /)
+  const plain = await run({ ...BASE_ENV, CNI_COMMAND: 'DEL' }, conf('1.1.0'), logging)
+  t.notMatch(plain.err, /trace/)
+})
+
+t.test('runStep: duration at debug, the failed step in the details (once), code and msg kept', async t => {
+  const { runStep, stepError } = await import('../../src/cni/trace.js')
+  const lines: string[] = []
+  const log = { debug: (m: string) => { lines.push(m) } }
+  t.equal(await runStep(log, 'ADD', 'veth', async () => 5), 5)
+  t.match(lines[0], /^step veth: \d+\.\d ms$/)
+  await t.rejects(runStep(log, 'ADD', 'ipam', async () => { throw new CniError(ErrTryAgainLater, 'busy', 'lock held') }),
+    { code: ErrTryAgainLater, msg: 'busy', details: 'lock held (ADD step "ipam" failed)' })
+  t.match(lines[1], /^step ipam failed after \d+\.\d ms: busy; lock held$/)
+  await t.rejects(runStep(log, 'DEL', 'interface', async () => { throw new Error('EBUSY') }), { code: 999, msg: 'EBUSY', details: 'DEL step "interface" failed' })
+  const once = stepError(stepError(new Error('x'), 'ADD', 'inner'), 'ADD', 'outer')
+  t.equal(once.details, 'ADD step "inner" failed', 'a step error is not wrapped again')
+})
