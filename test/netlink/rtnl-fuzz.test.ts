@@ -9,12 +9,13 @@ import {
   decodeLinkMessage, linkFromMessage, decodeAddressMessage, decodeAddress, decodeRouteMessage, decodeRoute,
   decodeNeighbourMessage, decodeNeighbour, decodeFdbEntry, encodeLinkMessage, encodeRouteMessage,
   decodeRuleMessage, decodeFibRule, encodeRuleMessage, encodeNeighbourMessage, encodeAddressMessage,
+  decodeNexthopMessage, decodeNexthop, encodeNexthopMessage,
   RTM_NEWLINK, IFLA_LINKINFO, IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER, IFLA_AF_SPEC
 } from '../../src/netlink/index.js'
 
 const ITERATIONS = 110_000
 const seed = fuzzSeed('RTNL_FUZZ_SEED')
-const corpus = fixtureCorpus('fixtures/link', 'fixtures/addr', 'fixtures/route', 'fixtures/neigh', 'fixtures/rule')
+const corpus = fixtureCorpus('fixtures/link', 'fixtures/addr', 'fixtures/route', 'fixtures/neigh', 'fixtures/rule', 'fixtures/nexthop')
 
 /** An RTM_NEWLINK whose veth peers nest inside each other depth times (each peer is a whole link message). */
 function deepLink (depth: number, rnd: () => number): Buffer {
@@ -57,7 +58,8 @@ function decodeAll (b: Buffer): void {
       () => { decodeRoute(b, start, end) },
       () => { const m = decodeNeighbourMessage(b, start, end); decodeNeighbour(b, start, end); reencode(() => encodeNeighbourMessage(new NetlinkWriter(), m)) },
       () => { decodeFdbEntry(b, start, end) },
-      () => { const m = decodeRuleMessage(b, start, end); decodeFibRule(b, start, end); reencode(() => encodeRuleMessage(new NetlinkWriter(), m)) }
+      () => { const m = decodeRuleMessage(b, start, end); decodeFibRule(b, start, end); reencode(() => encodeRuleMessage(new NetlinkWriter(), m)) },
+      () => { const m = decodeNexthopMessage(b, start, end); decodeNexthop(b, start, end); reencode(() => encodeNexthopMessage(new NetlinkWriter(), m)) }
     ]
     for (const a of attempts) { try { a() } catch (err) { if (!allowed(err)) throw err } }
   })

@@ -216,15 +216,15 @@ export function formatMplsLabels (b: Uint8Array, off: number, len: number): stri
 }
 
 /**
- * RTA_ENCAP for LWTUNNEL_ENCAP_MPLS (`encap mpls 200/300 [ttl N]`): the
- * labels to push and an optional TTL, nested and marked NLA_F_NESTED as
- * iproute2 sends it.
+ * RTA_ENCAP (or NHA_ENCAP) for LWTUNNEL_ENCAP_MPLS (`encap mpls 200/300
+ * [ttl N]`): the labels to push and an optional TTL, nested and marked
+ * NLA_F_NESTED as iproute2 sends it.
  */
-export function mplsEncapAttribute (labels: string, ttl?: number): RawAttribute {
+export function mplsEncapAttribute (labels: string, ttl?: number, attributeType = RTA_ENCAP): RawAttribute {
   const w = new NetlinkWriter(32)
   w.attr(MPLS_IPTUNNEL_DST, parseMplsLabels(labels, 'encap mpls'))
   if (ttl !== undefined) w.u8(MPLS_IPTUNNEL_TTL, ttl)
-  return { type: RTA_ENCAP | NLA_F_NESTED, data: Uint8Array.from(w.bytes()) }
+  return { type: attributeType | NLA_F_NESTED, data: Uint8Array.from(w.bytes()) }
 }
 
 /** "200/300" → the label stack's bytes (bottom of stack on the last); throws TypeError on bad text. */
