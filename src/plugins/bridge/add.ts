@@ -269,7 +269,10 @@ export async function runSteps (steps: readonly AddStep[], s: AddState): Promise
       await runStep(s.ctx.log, 'ADD', step.name, async () => {
         await step.run(s)
         if (step.name === failAfter) throw new Error(`failing after step ${step.name} as ${FAIL_AFTER_STEP_ENV} asks`)
-      if (step.name === s.ctx.env[HANG_AFTER_STEP_ENV]) await new Promise(resolve => setTimeout(resolve, 3_600_000))
+      if (step.name === s.ctx.env[HANG_AFTER_STEP_ENV]) {
+        s.ctx.log.warn(`hanging after step ${step.name} as ${HANG_AFTER_STEP_ENV} asks`)
+        await new Promise(resolve => setTimeout(resolve, 3_600_000))
+      }
       })
     }
   } catch (err) {
