@@ -6,9 +6,10 @@
 import t from 'tap'
 import { NamespaceAgent } from '../../src/demo/probe.js'
 import {
-  OFFICIAL_BRIDGE, OFFICIAL_DIR, bridgeConfig, deleteNamespace, expectedMasqComment, hostVeths, ip, ipFiles, makeNamespace, makeTempDir,
+  OFFICIAL_BRIDGE, OFFICIAL_DIR, bridgeConfig, deleteNamespace, hostVeths, ip, ipFiles, makeNamespace, makeTempDir,
   nftRuleset, nsPath, runPlugin, runPluginAsync, setupEnv, skipReason, type Env
 } from '../helpers/bridge.js'
+import { UPSTREAM_MASQ_COMMENTS } from '../helpers/upstream-golden.js'
 import { existsSync } from 'node:fs'
 
 const skip = skipReason()
@@ -48,14 +49,17 @@ const plain = (a: string | undefined): string | undefined => a?.replace(/^::ffff
 const masqRules = (node: string): ReturnType<typeof nftRuleset>['rules'] =>
   nftRuleset(node).rules.filter(r => r.table === 'cni_plugins_masquerade' && r.chain === 'masq_checks')
 
-function masqConfig (env: Env, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return env.config({ isDefaultGateway: true, ipMasq: true, ...extra }, { ranges: DUAL, name: 'mqnet' })
+function masqConfig (env: Env, extra: Record<string, unknown> = {}, name = 'mqnet'): Record<string, unknown> {
+  return env.config({ isDefaultGateway: true, ipMasq: true, ...extra }, { ranges: DUAL, name })
 }
 
 t.test('a pod reaches a peer with no route back only through masquerading, in upstream\'s layout', async t => {
   const env = setupEnv(t, 'mq')
   const peer = addPeer(t, env.node)
-  const add = env.run('ADD', masqConfig(env))
+  // Upstream's first container, so that the rule's comment is upstream's golden string.
+  const golden = UPSTREAM_MASQ_COMMENTS[0]
+  const conf = masqConfig(env, {}, golden.network)
+  const add = env.run('ADD', conf, { containerId: golden.containerID, ifname: golden.ifname })
   t.equal(add.code, 0, `ADD with ipMasq succeeds${add.code !== 0 ? `: ${add.stdout} ${add.stderr}` : ''}`)
   t.same(add.json?.ips?.map((i: any) => i.address), ['10.77.0.2/24', 'fd77::2/64'])
 
@@ -83,17 +87,16 @@ t.test('a pod reaches a peer with no route back only through masquerading, in up
   t.ok(rs.chains.some(c => c.table === 'cni_plugins_masquerade' && c.name === 'masq_checks' && c.hook === undefined), 'regular chain masq_checks')
   t.same(rs.rules.filter(r => r.table === 'cni_plugins_masquerade' && r.chain === 'postrouting').map(r => r.text),
     ['ip daddr == 224.0.0.0/4 return', 'ip6 daddr == ff00::/8 return', 'goto masq_checks'])
-  const comment = expectedMasqComment('mqnet', 'eth0', 'ctr1')
   t.same(masqRules(env.node).map(r => [r.text, r.comment]), [
-    ['ip saddr == 10.77.0.2 ip daddr != 10.77.0.0/24 masquerade', comment],
-    ['ip6 saddr == fd77::2 ip6 daddr != fd77::/64 masquerade', comment]
+    ['ip saddr == 10.77.0.2 ip daddr != 10.77.0.0/24 masquerade', golden.comment],
+    ['ip6 saddr == fd77::2 ip6 daddr != fd77::/64 masquerade', golden.comment]
   ], 'one rule per container address, with upstream\'s comment')
 
-  const del = env.run('DEL', masqConfig(env))
+  const del = env.run('DEL', conf, { containerId: golden.containerID, ifname: golden.ifname })
   t.equal(del.code, 0, `DEL${del.code !== 0 ? `: ${del.stdout}` : ''}`)
   t.same(masqRules(env.node), [], 'DEL removes the container\'s rules')
   t.equal(nftRuleset(env.node).rules.filter(r => r.chain === 'postrouting').length, 3, 'the shared postrouting rules stay')
-  t.same(ipFiles(env.dataDir, 'mqnet'), [])
+  t.same(ipFiles(env.dataDir, golden.network), [])
 })
 
 t.test('DEL after the pod namespace is gone removes the rules (upstream leaks them)', async t => {

@@ -8,6 +8,7 @@ import { sha512Hex } from '../../src/plugins/bridge/sha512.js'
 import { instanceHash, masqComment, networkHash } from '../../src/plugins/bridge/masquerade.js'
 import { spoofCheckNames } from '../../src/plugins/bridge/spoofcheck.js'
 import { readGCAttachments } from '../../src/cni/gc.js'
+import { UPSTREAM_MASQ_COMMENTS } from '../helpers/upstream-golden.js'
 
 t.test('sha512Hex equals node:crypto for lengths 0..300 and multi-byte text', async t => {
   let bad = 0
@@ -26,6 +27,12 @@ t.test('masquerade comment: upstream\'s format', async t => {
   t.equal(masqComment(i), '63f96a6b6584fb83-3f3eae28ceca4598, net: dg3, if: eth0, id: c4')
   t.equal(networkHash('dg3'), '63f96a6b6584fb83')
   t.equal(instanceHash(i), '63f96a6b6584fb83-3f3eae28ceca4598')
+  // Upstream's golden strings (test/helpers/upstream-golden.ts names the file).
+  for (const g of UPSTREAM_MASQ_COMMENTS) {
+    t.equal(masqComment(g), g.comment, `upstream's comment for ${g.network}/${g.ifname}/${g.containerID}`)
+    t.equal(networkHash(g.network), g.comment.slice(0, 16))
+    t.equal(instanceHash(g), g.comment.slice(0, 33))
+  }
   t.match(masqComment({ network: 'a"b', ifname: 'eth0', containerID: 'x"y' }), /, net: ab, if: eth0, id: xy$/, 'quotes stripped (hashes are of the raw names)')
   const long = masqComment({ network: 'net', ifname: 'eth0', containerID: 'f'.repeat(200) })
   t.equal(Buffer.byteLength(long), 128, 'cut at 128 bytes')

@@ -4,7 +4,6 @@
 // independent oracle. Never touches the root namespace.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
-import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -332,10 +331,4 @@ function nftExprText (e: any): string {
   if (e.goto !== undefined) return `goto ${e.goto.target as string}`
   for (const k of ['return', 'drop', 'accept', 'masquerade', 'counter']) if (k in e) return k
   return JSON.stringify(e)
-}
-
-/** upstream's masquerade comment, computed here independently of the plugin. */
-export function expectedMasqComment (network: string, ifname: string, containerID: string): string {
-  const h = (s: string): string => createHash('sha512').update(s).digest('hex').slice(0, 16)
-  return `${h(network)}-${h(`${ifname}:${containerID}`)}, net: ${network}, if: ${ifname}, id: ${containerID}`
 }
