@@ -5,7 +5,7 @@ import { withNamespaces, rootSkip, type TestNamespace } from '../helpers/netns.j
 import { NetlinkSocket } from '../../src/netlink/socket.js'
 import { NetlinkError } from '../../src/netlink/errors.js'
 import { AF_INET, AF_INET6 } from '../../src/netlink/route/rtnetlink.js'
-import { NTF_ROUTER, NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE } from '../../src/netlink/route/neighbour.js'
+import { NTF_PROXY, NTF_ROUTER, NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE } from '../../src/netlink/route/neighbour.js'
 import { NeighbourService } from '../../src/netlink/route/neighbours.js'
 
 interface IpNeigh { dst: string, lladdr?: string, state: string[], router?: null }
@@ -100,4 +100,31 @@ t.test('bridge FDB: master entries (permanent, static), self entries, list filte
   // replace turns the static entry permanent.
   await neighbours.replaceFdb({ index: vd, mac: '02:00:00:00:00:0b', master: true })
   t.match(net.bridgeJson<BridgeFdb[]>('fdb', 'show', 'dev', 'vd').find(e => e.mac === '02:00:00:00:00:0b'), { state: 'permanent' })
+})
+
+t.test('proxy entries: add, list (NTF_PROXY dump) against ip -j neigh show proxy, delete', { skip: rootSkip }, async t => {
+  const { net, neighbours, index } = setup(t)
+  const va = index('va')
+  const vb = index('vb')
+  await neighbours.add({ index: va, address: '10.1.0.77', flags: NTF_PROXY })
+  await neighbours.add({ index: vb, address: '10.1.0.78', flags: NTF_PROXY })
+  await neighbours.add({ index: va, address: '2001:db8::77', flags: NTF_PROXY })
+  await neighbours.add({ index: va, address: '10.1.0.9', lladdr: '02:00:00:00:00:09' }) // an ordinary entry: not a proxy
+  const names = new Map([[va, 'va'], [vb, 'vb']])
+  const ours = await neighbours.list({ proxy: true })
+  const theirs = net.ipJson<Array<{ dst: string, dev: string, proxy?: null }>>('neigh', 'show', 'proxy')
+  t.same(ours.map(n => ({ dst: n.address, dev: names.get(n.index), proxy: null })), theirs, 'the same entries, in the kernel\'s order')
+  t.ok(ours.every(n => n.proxy && n.lladdr === undefined))
+  t.same((await neighbours.list({ proxy: true, family: AF_INET6 })).map(n => n.address), ['2001:db8::77'])
+  t.same((await neighbours.list({ proxy: true, index: vb })).map(n => n.address), ['10.1.0.78'])
+  t.notOk((await neighbours.list()).some(n => n.proxy), 'the ordinary dump holds no proxy entry')
+  t.ok((await neighbours.list()).some(n => n.address === '10.1.0.9'))
+
+  // The kernel's proxy table ignores NLM_F_EXCL: adding an existing entry succeeds, as with `ip neigh add proxy`.
+  net.ip('neigh', 'add', 'proxy', '10.1.0.78', 'dev', 'vb')
+  await neighbours.add({ index: va, address: '10.1.0.77', flags: NTF_PROXY })
+  t.equal(net.ipJson<unknown[]>('neigh', 'show', 'proxy').length, 3, 'still one entry each')
+  await neighbours.delete({ index: va, address: '10.1.0.77', proxy: true })
+  t.same(net.ipJson<Array<{ dst: string }>>('neigh', 'show', 'proxy', 'dev', 'va').map(n => n.dst), ['2001:db8::77'])
+  t.equal((await failure(neighbours.delete({ index: va, address: '10.1.0.77', proxy: true }))).code, 'ENOENT')
 })

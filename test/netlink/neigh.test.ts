@@ -1,13 +1,14 @@
 // Neighbour and FDB codec and request builders against recorded iproute2
 // requests and kernel replies (fixtures/neigh/).
 import t from 'tap'
+import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
 import { fuzzDecoder, messagesOf, reencode } from '../helpers/route-codec.js'
 import { NetlinkDecodeError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage } from '../../src/netlink/message.js'
 import { AF_BRIDGE, AF_INET, AF_INET6, RTM_NEWNEIGH } from '../../src/netlink/route/rtnetlink.js'
 import {
-  NDA_CACHEINFO, NDA_DST, NDA_LLADDR, NDA_PROBES, NTF_MASTER, NTF_ROUTER, NTF_SELF, NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE,
+  NDA_CACHEINFO, NDA_DST, NDA_LLADDR, NDA_PROBES, NTF_MASTER, NTF_PROXY, NTF_ROUTER, NTF_SELF, NUD_NOARP, NUD_PERMANENT, NUD_REACHABLE,
   NUD_STALE, decodeNeighbourMessage, encodeNeighbourMessage, neighbourStateToString
 } from '../../src/netlink/route/neighbour.js'
 import {
@@ -26,14 +27,33 @@ const REQUESTS: Array<[string, () => Buffer]> = [
   ['del', () => buildDeleteNeighbourRequest({ index: VA, address: '10.1.0.9' })],
   ['fdb-add', () => buildAddFdbRequest({ index: VB, mac: '02:00:00:00:00:0a', master: true })],
   ['fdb-add-static-vlan', () => buildAddFdbRequest({ index: VB, mac: '02:00:00:00:00:0b', master: true, state: 'static', vlan: 10 })],
-  ['fdb-del', () => buildDeleteFdbRequest({ index: VB, mac: '02:00:00:00:00:0a', master: true })]
+  ['fdb-del', () => buildDeleteFdbRequest({ index: VB, mac: '02:00:00:00:00:0a', master: true })],
+  ['proxy-add', () => buildAddNeighbourRequest({ index: VA, address: '10.1.0.78', flags: NTF_PROXY })],
+  ['proxy-del', () => buildDeleteNeighbourRequest({ index: VA, address: '10.1.0.77', proxy: true })],
+  ['proxy-dump-request', () => buildListNeighboursRequest({ proxy: true })]
 ]
+
+const FIXTURES = readdirSync(new URL('../../fixtures/neigh/', import.meta.url)).filter(f => f.endsWith('.json')).map(f => f.slice(0, -5))
 
 t.test('builders reproduce iproute2 and bridge requests byte for byte', async t => {
   for (const [name, build] of REQUESTS) {
     const f = loadFixture(`fixtures/neigh/${name}.json`)
     t.equal(f.direction, 'request')
     t.equal(normaliseSeqPid(build()).toString('hex'), normaliseSeqPid(f.bytes).toString('hex'), `${name}: ${f.command}`)
+  }
+  const covered = new Set(REQUESTS.map(r => r[0]))
+  const requests = FIXTURES.filter(n => loadFixture(`fixtures/neigh/${n}.json`).direction === 'request')
+  t.same(requests.filter(n => !covered.has(n)), [], 'every recorded request has a builder check')
+})
+
+t.test('proxy entries (NTF_PROXY dump) decode as ip -j neigh show proxy prints them', async t => {
+  const f = loadFixture('fixtures/neigh/proxy-dump.json')
+  const ours = messagesOf(f.bytes).filter(m => m.type === RTM_NEWNEIGH).map(m => decodeNeighbour(m.bytes, 16, m.bytes.length))
+  const names = new Map([[2, 'vb'], [VA, 'va']])
+  t.same(ours.map(n => ({ dst: n.address, dev: names.get(n.index), ...(n.proxy ? { proxy: null } : {}) })), f.output)
+  t.same(ours.map(n => [n.family, n.lladdr, n.state, n.flags]), [[AF_INET, undefined, 0, NTF_PROXY], [AF_INET, undefined, 0, NTF_PROXY], [AF_INET6, undefined, 0, NTF_PROXY]])
+  for (const m of messagesOf(f.bytes)) {
+    t.equal(reencode(m, decodeNeighbourMessage(m.bytes, 16, m.bytes.length), encodeNeighbourMessage).toString('hex'), m.bytes.toString('hex'))
   }
 })
 

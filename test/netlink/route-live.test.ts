@@ -148,3 +148,23 @@ t.test('list agrees with ip route show table all', { skip: rootSkip }, async t =
   }).sort()
   t.same(ours, theirs)
 })
+
+t.test('realms (RTA_FLOW) and RTA_VIA in routes.list, against ip -j route show', { skip: rootSkip }, async t => {
+  const { net, routes, va, vc } = setup(t)
+  await routes.add({ dst: '10.13.0.0/16', gateway: '10.1.0.254', oif: va, flow: 3 << 16 | 5 })
+  await routes.add({ dst: '10.14.0.0/16', multipath: [{ gateway: '10.1.0.254', oif: va, flow: 7 }, { gateway: '10.2.0.254', oif: vc }] })
+  await routes.add({ dst: '10.11.0.0/16', via: { family: AF_INET6, address: 'fe80::1' }, oif: va })
+  net.ip('route', 'add', '10.15.0.0/16', 'via', '10.1.0.254', 'dev', 'va', 'realm', '12')
+  const realm = (flow: { from?: string, to: string } | undefined): number | undefined => flow === undefined ? undefined : (Number(flow.from ?? 0) << 16) | Number(flow.to)
+  const ip = net.ipJson<Array<Record<string, any>>>('route', 'show')
+  const ours = await routes.list({ family: AF_INET, table: RT_TABLE_MAIN })
+  for (const dst of ['10.13.0.0/16', '10.14.0.0/16', '10.15.0.0/16', '10.11.0.0/16']) {
+    const j = ip.find(r => r.dst === dst)!
+    const r = ours.find(x => x.dst === dst)!
+    t.equal(r.flow, realm(j.flow), `${dst}: realms`)
+    t.equal(r.via, j.via?.host, `${dst}: via`)
+    t.same(r.multipath?.map(nh => nh.flow), j.nexthops?.map((nh: any) => realm(nh.flow)), `${dst}: realms per nexthop`)
+  }
+  t.equal(ours.find(x => x.dst === '10.13.0.0/16')!.flow, 3 << 16 | 5)
+  t.equal(ours.find(x => x.dst === '10.15.0.0/16')!.flow, 12)
+})

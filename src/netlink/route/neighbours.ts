@@ -83,12 +83,20 @@ export interface NeighbourSpec {
 export interface NeighbourDeleteSpec {
   index: number
   address: string
+  /** A proxy entry (NTF_PROXY), as `ip neigh del proxy ADDRESS dev X`. */
+  proxy?: boolean
 }
 
 export interface NeighbourListFilter {
   /** AF_INET or AF_INET6; both by default. */
   family?: number
   index?: number
+  /**
+   * Proxy ARP/NDP entries (`ip neigh show proxy`) instead of the neighbour
+   * cache: the dump asks with ndm_flags NTF_PROXY, the kernel's way to
+   * select its proxy table.
+   */
+  proxy?: boolean
 }
 
 export interface FdbSpec {
@@ -175,14 +183,14 @@ export function buildReplaceNeighbourRequest (spec: NeighbourSpec): Buffer {
   return request(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, neighbourMessageFor(spec))
 }
 
-/** RTM_DELNEIGH, as `ip neigh del ADDRESS dev X` (which leaves ndm_state at its default, permanent). */
+/** RTM_DELNEIGH, as `ip neigh del [proxy] ADDRESS dev X` (which leaves ndm_state at its default, permanent). */
 export function buildDeleteNeighbourRequest (spec: NeighbourDeleteSpec): Buffer {
-  return request(RTM_DELNEIGH, NLM_F_REQUEST | NLM_F_ACK, neighbourMessageFor({ index: spec.index, address: spec.address }))
+  return request(RTM_DELNEIGH, NLM_F_REQUEST | NLM_F_ACK, neighbourMessageFor({ index: spec.index, address: spec.address, flags: spec.proxy === true ? NTF_PROXY : 0 }))
 }
 
-/** RTM_GETNEIGH dump; NDA_IFINDEX filters in the kernel (strict checking or not). */
+/** RTM_GETNEIGH dump; NDA_IFINDEX filters in the kernel (strict checking or not); NTF_PROXY selects the proxy table. */
 export function buildListNeighboursRequest (filter: NeighbourListFilter = {}): Buffer {
-  const m: NeighbourMessage = { family: filter.family ?? AF_UNSPEC, index: 0, state: 0, flags: 0, type: 0, attributes: {} }
+  const m: NeighbourMessage = { family: filter.family ?? AF_UNSPEC, index: 0, state: 0, flags: filter.proxy === true ? NTF_PROXY : 0, type: 0, attributes: {} }
   if (filter.index !== undefined) m.attributes.ifindex = filter.index
   return request(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, m)
 }
@@ -311,19 +319,19 @@ function describeFdb (verb: string, spec: FdbSpec, dev: string): string {
 export class NeighbourService {
   constructor (private readonly socket: NetlinkSocket) {}
 
-  /** ARP and NDP entries (not FDB entries: see listFdb). */
+  /** ARP and NDP entries, or with `proxy` the proxy entries (not FDB entries: see listFdb). */
   async list (filter: NeighbourListFilter = {}): Promise<Neighbour[]> {
-    const words = [filter.family === AF_INET ? 'inet' : filter.family === AF_INET6 ? 'inet6' : undefined,
+    const words = [filter.proxy === true ? 'proxy' : undefined, filter.family === AF_INET ? 'inet' : filter.family === AF_INET6 ? 'inet6' : undefined,
       filter.index !== undefined ? `index ${filter.index}` : undefined].filter(Boolean).join(' ')
     const all = await this.socket.dump(buildListNeighboursRequest(filter), (buf, type, start, end) =>
       type === RTM_NEWNEIGH ? decodeNeighbour(buf, start, end) : undefined, `RTM_GETNEIGH dump${words !== '' ? ' ' + words : ''}`)
-    return all.filter(n => (filter.index === undefined || n.index === filter.index) &&
+    return all.filter(n => (filter.index === undefined || n.index === filter.index) && n.proxy === (filter.proxy === true) &&
       (filter.family === undefined || filter.family === AF_UNSPEC || n.family === filter.family))
   }
 
   /** Adds an entry (permanent by default); EEXIST when there is one for the address. */
   add (spec: NeighbourSpec): Promise<void> {
-    return this.send(buildAddNeighbourRequest(spec), spec.index, (dev) => `RTM_NEWNEIGH ${spec.address}${spec.lladdr !== undefined ? ` lladdr ${spec.lladdr}` : ''} dev ${dev}`)
+    return this.send(buildAddNeighbourRequest(spec), spec.index, (dev) => `RTM_NEWNEIGH ${((spec.flags ?? 0) & NTF_PROXY) !== 0 ? 'proxy ' : ''}${spec.address}${spec.lladdr !== undefined ? ` lladdr ${spec.lladdr}` : ''} dev ${dev}`)
   }
 
   replace (spec: NeighbourSpec): Promise<void> {
@@ -332,7 +340,7 @@ export class NeighbourService {
 
   /** Removes an entry; ENOENT when there is none. */
   delete (spec: NeighbourDeleteSpec): Promise<void> {
-    return this.send(buildDeleteNeighbourRequest(spec), spec.index, (dev) => `RTM_DELNEIGH ${spec.address} dev ${dev}`)
+    return this.send(buildDeleteNeighbourRequest(spec), spec.index, (dev) => `RTM_DELNEIGH ${spec.proxy === true ? 'proxy ' : ''}${spec.address} dev ${dev}`)
   }
 
   /** Bridge FDB entries: of one bridge's ports (master), of one port or device (index), or all. */
