@@ -23,7 +23,7 @@ import { setupMasquerade, teardownMasquerade, type MasqInstance } from './masque
 import { ensureIsolation, releaseIsolationIfUnused } from './isolation.js'
 import type { AttachmentRecord } from './attachments.js'
 import { dropAddRecord, writeAddingRecord, writeReadyRecord } from './records.js'
-import { ipReuseHygiene } from './hygiene.js'
+import { announce, ipReuseHygiene } from './hygiene.js'
 
 /** Everything the steps share during one ADD. */
 export interface AddState {
@@ -214,6 +214,12 @@ export const ADD_STEPS: readonly AddStep[] = [
       // The container end is down with disableContainerInterface: no carrier to wait for.
       s.hostVeth = s.conf.disableContainerInterface ? await s.host.links.get(s.hostVeth!.index) : await waitPortUp(s.host, s.hostVeth!.index)
     }
+  },
+  // The container announces itself (GARP, unsolicited NA) once its port forwards (hygiene.ts).
+  {
+    name: 'announce',
+    when: s => s.l3 && !s.conf.disableContainerInterface,
+    run: announce
   },
   {
     name: 'result',

@@ -17,6 +17,7 @@ import { teardownSpoofCheck, spoofCheckNames } from './spoofcheck.js'
 import { teardownMasquerade } from './masquerade.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
 import { lockRecord, recordPath, removeRecord, type AttachmentRecord } from './attachments.js'
+import { flushConntrack } from './hygiene.js'
 import { recordsDirOf } from './records.js'
 
 /** What DEL needs from the config. */
@@ -84,6 +85,8 @@ async function delAttachment (ctx: PluginContext, opts: DelOptions, record: Atta
     if (record !== undefined) await step('host veth', async () => { await deleteHostVeth(ctx, record) })
     // The bridge's isolation rules go with its last port (isolation.ts): after every port of ours is gone.
     if (nft !== undefined && opts.isolate) await step('isolation', async () => { await releaseIsolation(nft, ctx, opts.bridge) })
+    // IP-reuse hygiene: the released addresses' conntrack entries, before IPAM can hand them out again (hygiene.ts).
+    await step('conntrack', async () => { await flushConntrack(ctx, record) })
     if (opts.ipamType !== '') await step('ipam', async () => { await delegateDel(opts.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx)) })
   } finally {
     nft?.close()

@@ -5,16 +5,25 @@
 //    permanent or recently confirmed entry with the old holder's MAC is not
 //    replaced by the new holder's gratuitous ARP (the kernel keeps permanent
 //    entries and ignores updates within locktime).
-//  - ADD, container side: the container announces itself when its interface
-//    comes up: arp_notify=1 (gratuitous ARP, set with the other container
-//    sysctls in container.ts) and ndisc_notify=1 for IPv6 (unsolicited
-//    neighbour advertisements with the override flag), both before link-up.
+//  - ADD, container side: the container announces itself: arp_notify=1
+//    (gratuitous ARP, set with the other container sysctls in container.ts)
+//    and ndisc_notify=1 for IPv6 (unsolicited neighbour advertisements with
+//    the override flag). The kernel sends both when the interface comes up,
+//    but at that moment the bridge has not yet enabled the host end as a port
+//    (it does when the carrier change reaches it, a moment later), so they
+//    are dropped (upstream plugins#756: peers kept the old MAC). Once the port
+//    forwards, the "announce" step sets the container interface's MAC to
+//    itself: the kernel treats that as an address change (NETDEV_CHANGEADDR)
+//    and sends both announcements again, now through the bridge.
 //  - DEL: conntrack entries whose original or reply tuple holds a released
 //    address are deleted (conntrack.ts).
+import type { PluginContext } from '../../cni/skel.js'
+import { ConntrackService } from '../../netlink/conntrack/service.js'
 import { isErrno } from '../../netlink/errors.js'
 import { writeSysctl } from '../../netlink/netns.js'
 import { NeighbourService } from '../../netlink/route/neighbours.js'
 import type { AddState } from './add.js'
+import type { AttachmentRecord } from './attachments.js'
 
 /** "10.1.0.2/24" → "10.1.0.2". */
 export function addressOf (cidr: string): string {
@@ -63,4 +72,54 @@ export async function ipReuseHygiene (s: AddState): Promise<void> {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`failed to set ndisc_notify on ${JSON.stringify(s.ctx.ifname)}: ${(err as Error).message}`, { cause: err })
     }
   }
+}
+
+/** Upstream-style retries while the bridge port is not forwarding yet (ms between reads). */
+const FORWARDING_RETRIES_MS = [0, 10, 50, 100, 200]
+
+/** The ADD step "announce" (see the header): after the port forwards, the container's MAC set to itself. */
+export async function announce (s: AddState): Promise<void> {
+  const mac = s.containerLink?.mac
+  if (mac === undefined || (s.result.ips ?? []).length === 0) return
+  for (const ms of FORWARDING_RETRIES_MS) {
+    if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms))
+    const port = ms === 0 ? s.hostVeth : await s.host.links.get(s.hostVeth!.index)
+    if (port?.bridgePort?.state === undefined || port.bridgePort.state === 'forwarding') break
+  }
+  try {
+    await s.container.links.setMAC(s.containerLink!.index, mac)
+  } catch (err) {
+    throw new Error(`failed to announce ${JSON.stringify(s.ctx.ifname)} (gratuitous ARP / unsolicited NA): ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * DEL: deletes the conntrack entries (in the caller's namespace, where the
+ * pod's forwarded and masqueraded flows are tracked) whose original or
+ * reply tuple holds one of the attachment's addresses, as known from its
+ * record and from prevResult. Runs after the interface is gone (no new
+ * entries) and before IPAM releases the addresses. A failure is logged, not
+ * fatal: DEL must succeed. Returns how many entries went.
+ */
+export async function flushConntrack (ctx: Pick<PluginContext, 'caller' | 'log' | 'prevResult'>, record: AttachmentRecord | undefined): Promise<number> {
+  const cidrs = [...record?.ips ?? []]
+  try {
+    for (const ip of ctx.prevResult?.ips ?? []) cidrs.push(ip.address)
+  } catch {
+    // A broken prevResult: the record's addresses are all we know.
+  }
+  const addresses = [...new Set(cidrs.map(addressOf))]
+  if (addresses.length === 0) return 0
+  let deleted = 0
+  let ct: ConntrackService | undefined
+  try {
+    ct = ConntrackService.open({ namespace: ctx.caller.netns })
+    for (const a of addresses) deleted += await ct.deleteByAddress(a)
+    if (deleted > 0) ctx.log.info(`deleted ${deleted} conntrack entr${deleted === 1 ? 'y' : 'ies'} of ${addresses.join(', ')}`)
+  } catch (err) {
+    ctx.log.warn(`conntrack entries of ${addresses.join(', ')} not deleted: ${(err as Error).message}`)
+  } finally {
+    ct?.close()
+  }
+  return deleted
 }
