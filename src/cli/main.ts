@@ -9,6 +9,7 @@ interface CommandModule { run: (args: string[]) => Promise<number>, usage: strin
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   agent: async () => await import('./agent.js'),
+  validate: async () => await import('./validate.js'),
   gc: async () => await import('./gc.js'),
   reconcile: async () => await import('./reconcile.js')
 }

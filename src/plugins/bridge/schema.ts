@@ -1,6 +1,7 @@
 // The bridge plugin's config schema (zod/mini, which bundles small). Loaded
 // only when the fast check in config.ts finds a field of the wrong type, to
-// name every bad field precisely; a valid config never loads it.
+// name every bad field precisely; a valid config never loads it. Also the
+// source of schemas/bridge.json and of `tscni validate` (src/cli/schemas.ts).
 import * as z from 'zod/mini'
 
 const vlanTrunk = z.object({
@@ -23,17 +24,17 @@ export const schema = z.object({
   forceAddress: z.optional(z.boolean()),
   ipMasq: z.optional(z.boolean()),
   ipMasqBackend: z.optional(z.string()),
-  mtu: z.optional(z.union([z.int(), z.literal('auto')])),
+  mtu: z.optional(z.union([z.int().check(z.minimum(0)), z.literal('auto')])),
   hairpinMode: z.optional(z.boolean()),
   promiscMode: z.optional(z.boolean()),
-  vlan: z.optional(z.int()),
+  vlan: z.optional(z.int().check(z.minimum(0), z.maximum(4094))),
   vlanTrunk: z.optional(z.array(z.nullable(vlanTrunk))),
   preserveDefaultVlan: z.optional(z.boolean()),
   macspoofchk: z.optional(z.boolean()),
   enabledad: z.optional(z.boolean()),
   disableContainerInterface: z.optional(z.boolean()),
   portIsolation: z.optional(z.boolean()),
-  groupFwdMask: z.optional(z.int()),
+  groupFwdMask: z.optional(z.int().check(z.minimum(0), z.maximum(65535))),
   enableSlaac: z.optional(z.boolean()),
   isolate: z.optional(z.boolean()),
   ipam: z.optional(z.looseObject({ type: z.optional(z.string()) })),
