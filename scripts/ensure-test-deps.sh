@@ -3,10 +3,11 @@
 # (iproute2/bridge, nft, strace for fixtures, conntrack, the official Go
 # plugins for interop and differential tests, podman/runc/busybox-static for
 # the real engine test), and the C compiler that builds the agent's native
-# client (gcc, libc6-dev): when it was missing, the build is run again. Installed when missing and we are root; otherwise listed, and
+# client (gcc, libc6-dev): when it was missing, the build is run again; python3
+# sends the router advertisements of the bridge RA tests. Installed when missing and we are root; otherwise listed, and
 # the tests that need them say so and skip.
 set -u
-packages="iproute2 strace nftables iptables conntrack containernetworking-plugins podman runc busybox-static gcc libc6-dev"
+packages="iproute2 strace nftables iptables conntrack containernetworking-plugins podman runc busybox-static gcc libc6-dev python3"
 # `sh ensure-test-deps.sh PKG…` ensures just those (the demo: the C compiler).
 [ $# -gt 0 ] && packages="$*"
 missing=""
