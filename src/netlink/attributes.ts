@@ -209,7 +209,10 @@ export class NetlinkWriter {
 
   be16 (type: number, v: number): void { this.setBE16(this.fixed(type, 2), v) }
   be32 (type: number, v: number): void { this.setBE32(this.fixed(type, 4), v) }
-  be64 (type: number, v: bigint | number): void { this.buf.writeBigUInt64BE(BigInt(v), this.fixed(type, 8)) }
+  be64 (type: number, v: bigint | number): void {
+    const off = this.fixed(type, 8) // may grow (replace) this.buf: read it after
+    this.buf.writeBigUInt64BE(BigInt(v), off)
+  }
   /** A C string with its terminating NUL, as the kernel expects for names. */
   string (type: number, s: string): void {
     const bytes = Buffer.from(s, 'utf8')

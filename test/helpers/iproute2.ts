@@ -33,6 +33,8 @@ export function ruleAsIproute2 (r: Rule): Record<string, unknown> {
   }
   if (r.table !== 0) o.table = TABLES[r.table] ?? String(r.table)
   if (r.suppressPrefixlen !== undefined) o.suppress_prefixlen = r.suppressPrefixlen
+  if (r.suppressIfgroup !== undefined) o.suppress_ifgroup = String(r.suppressIfgroup)
+  if (r.tunId !== undefined) o.tun_id = Number(r.tunId)
   if (r.flow !== undefined) { if (r.flow >>> 16 !== 0) o.flow_from = String(r.flow >>> 16); o.flow_to = String(r.flow & 0xffff) }
   if (r.goto !== undefined) { o.goto = r.goto; if ((r.flags & FIB_RULE_UNRESOLVED) !== 0) o.unresolved = null }
   if (r.action !== FR_ACT_TO_TBL && r.actionName !== 'goto') o.action = r.actionName

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
-import { fuzzDecoder, messagesOf, reencode } from '../helpers/route-codec.js'
+import { messagesOf, reencode } from '../helpers/route-codec.js'
+import { fuzzDecoder } from '../helpers/fuzz.js'
 import { NetlinkDecodeError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage } from '../../src/netlink/message.js'
 import { AF_BRIDGE, AF_INET, AF_INET6, RTM_NEWNEIGH } from '../../src/netlink/route/rtnetlink.js'
@@ -137,3 +138,24 @@ t.test('malformed messages raise NetlinkDecodeError only', async t => {
     }
   }
 })
+
+t.test('VXLAN FDB entries and NDA_PROTOCOL, against bridge -j fdb show / ip -j neigh show', async t => {
+  const f = loadFixture('fixtures/neigh/fdb-dump-vxlan.json')
+  const entries = messagesOf(f.bytes).filter(m => m.type === RTM_NEWNEIGH).map(m => decodeFdbEntry(m.bytes, 16, m.bytes.length))
+  const names = new Map([[VA, 'va']])
+  t.same(entries.map(e => {
+    const o: Record<string, unknown> = { mac: e.mac, dst: e.dst }
+    if (e.port !== undefined) o.port = e.port
+    if (e.vni !== undefined) o.vni = e.vni
+    if (e.via !== undefined) o.viaIf = names.get(e.via)
+    o.flags = e.self ? ['self'] : []
+    o.state = e.kind
+    return o
+  }), f.output)
+  const p = loadFixture('fixtures/neigh/dump-protocol.json')
+  const ours = messagesOf(p.bytes).filter(m => m.type === RTM_NEWNEIGH).map(m => decodeNeighbour(m.bytes, 16, m.bytes.length))
+  const ip = p.output as Array<{ dst: string, protocol?: string }>
+  t.same(ours.filter(n => n.protocol !== undefined).map(n => [n.address, n.protocol]), ip.filter(n => n.protocol !== undefined).map(n => [n.dst, 4]))
+  t.equal(ip.find(n => n.protocol !== undefined)?.protocol, 'static', 'RTPROT_STATIC is 4')
+})
+

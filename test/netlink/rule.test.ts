@@ -4,7 +4,8 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
-import { fuzzDecoder, messagesOf, reencode } from '../helpers/route-codec.js'
+import { messagesOf, reencode } from '../helpers/route-codec.js'
+import { fuzzDecoder } from '../helpers/fuzz.js'
 import { ruleAsIproute2 } from '../helpers/iproute2.js'
 import { NetlinkDecodeError } from '../../src/netlink/errors.js'
 import { AF_INET, AF_INET6, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE } from '../../src/netlink/route/rtnetlink.js'
@@ -79,7 +80,7 @@ const dump = (name: string): { rules: Rule[], output: Array<Record<string, unkno
 }
 
 t.test('kernel dumps decode to what ip -j rule show printed', async t => {
-  for (const name of ['dump-v4', 'dump-v6']) {
+  for (const name of ['dump-v4', 'dump-v6', 'dump-more']) {
     const { rules, output } = dump(name)
     t.equal(rules.length, output.length, `${name}: ${rules.length} rules`)
     rules.forEach((r, i) => { t.same(ruleAsIproute2(r), output[i], `${name}: pref ${r.priority}`) })
