@@ -36,6 +36,7 @@ t.test('L3 defaults: bridge, veth pair, addresses, sysctls, result', async t => 
   t.equal(addresses(env.node, hv.ifname).length, 0, 'the host veth has no address, not even link-local')
   t.equal(sysctl(env.node, `net/ipv6/conf/${hv.ifname}/accept_ra`), '0')
   t.equal(sysctl(env.node, 'net/ipv6/conf/tbr0/accept_ra'), '0')
+  // The node namespace started from the kernel's defaults (makeNamespace writes them), whatever the root namespace has.
   t.equal(sysctl(env.node, 'net/ipv4/ip_forward'), '0', 'no forwarding without isGateway')
 
   const eth0 = link(env.pod, 'eth0')
@@ -268,6 +269,7 @@ t.test('forwarding sysctls are only written when not already 1', async t => {
   if (!hasStrace) { t.skip('strace is not installed'); return }
   const env = setupEnv(t)
   const [wrapper, log] = straceWrapper(makeTempDir(t, 'fwd'), 'bridge', '-e trace=openat')
+  t.equal(sysctl(env.node, 'net/ipv4/ip_forward'), '0', 'the node namespace starts with forwarding off (the kernel default, written by makeNamespace)')
   addOK(t, env, env.config({ isGateway: true }), { plugin: wrapper })
   const opens = (): string[] => readFileSync(log, 'utf8').split('\n').filter(l => l.includes('/proc/sys/net/ipv4/ip_forward'))
   t.ok(opens().some(l => l.includes('O_WRONLY')), 'written when 0')

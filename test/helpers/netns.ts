@@ -3,6 +3,7 @@
 // set them up and to read their state back as JSON (an independent oracle).
 import { execFileSync } from 'node:child_process'
 import { NetNamespace } from '../../src/netlink/netns.js'
+import { setKernelDefaults } from './kernel-defaults.js'
 
 interface Teardown { teardown: (fn: () => void | Promise<void>) => void }
 
@@ -40,7 +41,7 @@ function parseJson<T> (text: string): T {
   return (text.trim() === '' ? [] : JSON.parse(text)) as T
 }
 
-/** Creates n namespaces named tscni-<pid>-<counter>-<i>, deleted in t's teardown. */
+/** Creates n namespaces named tscni-<pid>-<counter>-<i> with the kernel's sysctl defaults, deleted in t's teardown. */
 export function withNamespaces (t: Teardown, n: number): TestNamespace[] {
   const out: TestNamespace[] = []
   const id = ++counter
@@ -51,6 +52,7 @@ export function withNamespaces (t: Teardown, n: number): TestNamespace[] {
       ns.close()
       NetNamespace.delete(name)
     })
+    setKernelDefaults(name)
     out.push({
       name,
       ns,

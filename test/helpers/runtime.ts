@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setKernelDefaults } from './kernel-defaults.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** Our plugins as `npm run build` makes them; TSCNI_PLUGIN_DIR overrides (e.g. /usr/lib/cni to compare). */
@@ -30,11 +31,12 @@ export function uniqueName (what: string): string {
   return `tscni-e2e-${process.pid}-${++counter}-${what}`
 }
 
-/** ip netns add; removed in teardown, also on failure. */
+/** ip netns add, with the kernel's sysctl defaults (not the root namespace's); removed in teardown, also on failure. */
 export function makeNamespace (t: Teardown, what: string): string {
   const name = uniqueName(what)
   execFileSync('ip', ['netns', 'add', name])
   t.teardown(() => { spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' }) })
+  setKernelDefaults(name)
   return name
 }
 
