@@ -1,0 +1,40 @@
+// Churn with kill -9 (issue 11), root, exec path: 1,000 ADD/DEL cycles on 4
+// pods at once with ipMasq and macspoofchk, every 10th ADD killed with
+// SIGKILL at a random moment; most killed ADDs get their DEL, every 3rd
+// one's pod is deleted without a DEL and a GC cleans up at the end. Ends with
+// nothing in the dataDir but the lock and last_reserved_ip.*, no temp file,
+// no link but the bridge, no rule but the shared tables and chains, no
+// attachment record, and never one address held by two live attachments.
+// TSCNI_CHURN_CYCLES overrides the cycle count (quick local runs).
+import t from 'tap'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { links, setupEnv, skipReason } from '../helpers/bridge.js'
+import { ourRules, recordFiles, SHARED_ONLY } from '../helpers/attachments.js'
+import { execRunner, runChurn } from '../helpers/churn.js'
+
+const skip = skipReason()
+if (skip !== undefined) t.plan(0, skip)
+
+const CYCLES = Number(process.env.TSCNI_CHURN_CYCLES ?? 1000)
+
+t.test(`${CYCLES} ADD/DEL cycles with kill -9, exec path: nothing left`, async t => {
+  const env = setupEnv(t, 'churn')
+  const config = env.config({ isGateway: true, ipMasq: true, macspoofchk: true }, { cniVersion: '1.1.0', subnet: '10.80.0.0/20' })
+  const runner = execRunner({ node: env.node, config, stateDir: env.stateDir })
+  const stats = await runChurn({ cycles: CYCLES, concurrency: 4, killEvery: 10, orphanEvery: 3, runner, prefix: 'tscni-churn' })
+  t.comment(`${stats.cycles} cycles in ${(stats.ms / 1000).toFixed(1)} s: ${stats.killed} ADDs killed (${stats.orphaned} without DEL), ${stats.killedTooLate} finished before their kill`)
+  t.equal(stats.cycles, CYCLES)
+  t.ok(stats.killed > 0, 'some ADDs were killed')
+  t.same(stats.failedAdds, [], 'every ADD that was not killed succeeded')
+  t.same(stats.failedDels, [], 'every DEL succeeded')
+  t.same(stats.duplicates, [], 'no address was ever held by two live attachments')
+
+  const gc = await runner.gc([])
+  t.equal(gc.code, 0, `GC with no valid attachment${gc.code !== 0 ? `: ${gc.stdout}` : ''}`)
+  t.same(readdirSync(join(env.dataDir, 'tnet')).filter(f => f !== 'lock' && !f.startsWith('last_reserved_ip.')), [], 'the dataDir holds only the lock and last_reserved_ip.*')
+  t.same(readdirSync(join(env.dataDir, '.tscni')).sort(), ['tnet.boot', 'tnet.index'], 'beside it only our index and boot record: no temp file')
+  t.same(links(env.node).map(l => l.ifname).sort(), ['lo', 'tbr0'], 'no link but the bridge')
+  t.same(ourRules(env.node), SHARED_ONLY, 'no rule or chain but the shared tables and chains')
+  t.same(recordFiles(env.stateDir), {}, 'no attachment record')
+})
