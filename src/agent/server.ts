@@ -22,9 +22,13 @@ import { marshalIndent, fieldCI, isObject } from '../cni/json.js'
 import { splitPath } from '../cni/env.js'
 import { peerCredentials, peerPidfd } from '../netlink/libc.js'
 import { bridge } from '../plugins/bridge/index.js'
+import { keepOwnNamespaceSockets } from '../plugins/bridge/session.js'
 import { loopback } from '../plugins/loopback/index.js'
 import { hostLocal } from '../plugins/host-local/index.js'
 import { openCaller, closeFd, type AgentCaller } from './caller.js'
+import { Watcher } from './watch.js'
+import { attachmentsDir } from '../plugins/bridge/attachments.js'
+import { NetNamespace } from '../netlink/netns.js'
 import { MAX_REQUEST, PROTOCOL, STATUS_PLUGIN, encodeFallback, encodeReply, parseRequest, type AgentRequest } from './protocol.js'
 
 export const DEFAULT_SOCKET = '/run/tscni/agent.sock'
@@ -66,6 +70,8 @@ export class Agent {
   private readonly running = new Set<Promise<void>>()
   private readonly counters: Counters = { served: {}, fallbacks: 0, refused: 0, errors: 0, malformed: 0, timeouts: 0 }
   private stopping: Promise<void> | undefined
+  /** Self-healing: the hosts with live bridge attachments, watched for deleted rules and changed bridges. */
+  private readonly watcher = new Watcher((level, msg) => { this.log(level, msg) })
 
   constructor (options: AgentOptions = {}) {
     this.socketPath = options.socket ?? DEFAULT_SOCKET
@@ -108,7 +114,11 @@ export class Agent {
     })
     chmodSync(this.socketPath, 0o600)
     this.server = server
+    // Host-side rtnetlink sockets of our own namespace (our callers' usually) stay open between requests.
+    keepOwnNamespaceSockets(8)
     this.log('info', `serving ${Object.keys(PLUGINS).join(', ')} on ${this.socketPath} (protocol ${PROTOCOL}, pid ${process.pid})`)
+    // Attachments made before this start (an agent restart): watch them again.
+    this.watcher.watch(undefined, attachmentsDir(process.env), 'the agent\'s namespace')
   }
 
   /** Stops taking connections, waits for the requests in flight, removes the socket. */
@@ -117,6 +127,8 @@ export class Agent {
       const server = this.server
       if (server !== undefined) await new Promise<void>(resolve => server.close(() => { resolve() }))
       while (this.running.size > 0) await Promise.allSettled([...this.running])
+      this.watcher.close()
+      keepOwnNamespaceSockets(0)
       try { unlinkSync(this.socketPath) } catch {}
       this.log('info', 'stopped')
     })()
@@ -137,7 +149,8 @@ export class Agent {
       refused: this.counters.refused,
       errors: this.counters.errors,
       malformed: this.counters.malformed,
-      timeouts: this.counters.timeouts
+      timeouts: this.counters.timeouts,
+      watch: this.watcher.counters
     }
   }
 
@@ -269,6 +282,7 @@ export class Agent {
         }
         clearTimeout(timer)
         this.count(plugin.name, command, outcome)
+        if (plugin === bridge && outcome === 0 && (command === 'ADD' || command === 'DEL')) this.watchHost(caller, req, command)
         socket.end(encodeReply(outcome, stdout, stderr))
       } finally {
         this.release()
@@ -276,6 +290,22 @@ export class Agent {
     } finally {
       release()
       if (key !== undefined && this.attachments.get(key) === turn) this.attachments.delete(key)
+    }
+  }
+
+  /**
+   * After a bridge ADD: the caller's host is watched (from now on, while it
+   * has live attachments). After a DEL: a watched host with nothing left is
+   * let go. Done before the answer, while the caller's /proc entries exist.
+   */
+  private watchHost (caller: AgentCaller, req: AgentRequest, command: string): void {
+    try {
+      const describe = caller.netns === undefined ? 'the agent\'s namespace' : `the namespace of pid ${caller.pid} (net ${caller.netns.id()})`
+      if (command === 'DEL') { this.watcher.recheck(caller.netns?.id(), caller.path(attachmentsDir(req.env))); return }
+      const netns = caller.netns === undefined ? undefined : NetNamespace.open(`/proc/${caller.pid}/ns/net`)
+      this.watcher.watch(netns, caller.path(attachmentsDir(req.env)), describe)
+    } catch (err) {
+      this.log('warn', `watching the caller's attachments: ${(err as Error).message}`)
     }
   }
 

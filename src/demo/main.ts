@@ -237,11 +237,13 @@ async function run (options: Options, signals: { interrupted: string | undefined
     dataDir = join(work, 'ipam')
     // The agent (stopped after every DEL: the cleanup runs last-in first-out).
     const agentSocket = join(work, 'agent.sock')
-    let agentEnv: NodeJS.ProcessEnv = { ...process.env, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
-    const execEnv: NodeJS.ProcessEnv = { ...process.env, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
+    // The pods' attachment records live with the rest of the demo's state, not in the host's /run/tscni.
+    const stateEnv = { ...process.env, TSCNI_STATE_DIR: join(work, 'state') }
+    let agentEnv: NodeJS.ProcessEnv = { ...stateEnv, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
+    const execEnv: NodeJS.ProcessEnv = { ...stateEnv, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
     if (native) {
       const agent = await startAgent(agentSocket, join(work, 'agent.log'))
-      agentEnv = { ...process.env, TSCNI_AGENT_SOCKET: agentSocket }
+      agentEnv = { ...stateEnv, TSCNI_AGENT_SOCKET: agentSocket }
       cleanup.push('stop the tscni agent', async () => {
         const status = await callAgent(agentSocket, STATUS_PLUGIN, {}).catch(() => undefined)
         if (status?.kind === 'result') {

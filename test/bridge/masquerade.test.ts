@@ -10,6 +10,7 @@ import {
   nftRuleset, nsPath, runPlugin, runPluginAsync, setupEnv, skipReason, type Env
 } from '../helpers/bridge.js'
 import { UPSTREAM_MASQ_COMMENTS } from '../helpers/upstream-golden.js'
+import { NODE_V4, NODE_V6, PEER_V4, PEER_V6, addPeer } from '../helpers/peer.js'
 import { existsSync } from 'node:fs'
 
 const skip = skipReason()
@@ -17,25 +18,7 @@ if (skip !== undefined) t.plan(0, skip)
 
 interface Teardown { teardown: (fn: () => void | Promise<void>) => void }
 
-const NODE_V4 = '192.168.251.1'
-const PEER_V4 = '192.168.251.2'
-const NODE_V6 = 'fd99::1'
-const PEER_V6 = 'fd99::2'
 const DUAL = [[{ subnet: '10.77.0.0/24' }], [{ subnet: 'fd77::/64' }]]
-
-/** A peer namespace on a veth "wire" from the node; it knows nothing of the pod subnets. */
-function addPeer (t: Teardown, node: string): string {
-  const peer = makeNamespace(t, 'mq-peer')
-  ip(node, 'link', 'add', 'wire0', 'type', 'veth', 'peer', 'name', 'wire1', 'netns', peer)
-  ip(node, 'addr', 'add', `${NODE_V4}/30`, 'dev', 'wire0')
-  ip(node, 'addr', 'add', `${NODE_V6}/64`, 'dev', 'wire0', 'nodad')
-  ip(node, 'link', 'set', 'wire0', 'up')
-  ip(peer, 'addr', 'add', `${PEER_V4}/30`, 'dev', 'wire1')
-  ip(peer, 'addr', 'add', `${PEER_V6}/64`, 'dev', 'wire1', 'nodad')
-  ip(peer, 'link', 'set', 'wire1', 'up')
-  ip(peer, 'link', 'set', 'lo', 'up')
-  return peer
-}
 
 async function agent (t: Teardown, ns: string, label: string): Promise<NamespaceAgent> {
   const a = await NamespaceAgent.start(nsPath(ns), label)

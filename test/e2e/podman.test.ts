@@ -101,7 +101,8 @@ runroot = "${runRoot}"
     ...process.env,
     CONTAINERS_CONF: join(tmp, 'containers.conf'),
     CONTAINERS_STORAGE_CONF: join(tmp, 'storage.conf'),
-    TSCNI_AGENT_SOCKET: agent?.socket ?? join(tmp, 'no-agent.sock')
+    TSCNI_AGENT_SOCKET: agent?.socket ?? join(tmp, 'no-agent.sock'),
+    TSCNI_STATE_DIR: join(tmp, 'state')
   }
   const podman = (...args: string[]): SpawnSyncReturns<string> =>
     spawnSync('nsenter', [`--net=${nsPath(node)}`, 'podman', '--root', storageRoot, '--runroot', runRoot, ...args], { env, encoding: 'utf8', timeout: 120_000 })

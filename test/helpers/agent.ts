@@ -32,7 +32,9 @@ export async function startAgent (t: Teardown, extraArgs: string[] = []): Promis
   const dir = makeTempDir(t, 'agent')
   const socket = join(dir, 'run', 'agent.sock')
   const logFile = join(dir, 'agent.log')
-  const child = spawn(TSCNI_CLI, ['agent', '--socket', socket, '--log-file', logFile, '--log-level', 'debug', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit'] })
+  // Its own state directory: the attachments it would watch at start are this test's only.
+  const env = { ...process.env, TSCNI_STATE_DIR: join(dir, 'state') }
+  const child = spawn(TSCNI_CLI, ['agent', '--socket', socket, '--log-file', logFile, '--log-level', 'debug', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit'], env })
   const exited = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
   let gone = false
   void exited.then(() => { gone = true })
