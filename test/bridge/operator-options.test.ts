@@ -164,6 +164,9 @@ function startRouter (t: Teardown, env: Env, bridge: string): void {
   ip(env.node, 'link', 'add', 'rport', 'type', 'veth', 'peer', 'name', 'r0', 'netns', router)
   ip(env.node, 'link', 'set', 'rport', 'master', bridge)
   ip(env.node, 'link', 'set', 'rport', 'up')
+  // fe80::1 its only link-local address: the kernel's default (addr_gen_mode eui64) would add a
+  // second one once its DAD ends, and the RAs could then leave from that one.
+  ip(router, 'link', 'set', 'r0', 'addrgenmode', 'none')
   ip(router, 'addr', 'add', 'fe80::1/64', 'dev', 'r0', 'nodad')
   ip(router, 'link', 'set', 'r0', 'up')
   const script = `
