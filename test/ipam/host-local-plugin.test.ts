@@ -5,6 +5,7 @@ import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger, PluginContext } from '../../src/cni/skel.js'
+import { LOCAL_CALLER } from '../../src/cni/caller.js'
 import { runPluginWith } from '../../src/cni/skel.js'
 import { hostLocal } from '../../src/plugins/host-local/index.js'
 import { tempDir } from '../helpers/ipam-exec.js'
@@ -32,6 +33,7 @@ function context (config: Record<string, unknown>, over: Partial<PluginContext> 
     env: {},
     log,
     stderr: () => {},
+    caller: LOCAL_CALLER,
     lines,
     ...over
   }
