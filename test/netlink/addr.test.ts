@@ -2,7 +2,8 @@
 // kernel replies (fixtures/addr/).
 import t from 'tap'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
-import { fuzzDecoder, messagesOf, reencode } from '../helpers/route-codec.js'
+import { messagesOf, reencode } from '../helpers/route-codec.js'
+import { fuzzDecoder } from '../helpers/fuzz.js'
 import { NetlinkDecodeError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage } from '../../src/netlink/message.js'
 import { RTM_DELADDR, RTM_NEWADDR, AF_INET, AF_INET6 } from '../../src/netlink/route/rtnetlink.js'

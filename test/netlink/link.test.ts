@@ -3,6 +3,8 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { loadFixture, normaliseSeqPid } from '../helpers/fixtures.js'
+import { fuzzDecoder } from '../helpers/fuzz.js'
+import { messagesOf } from '../helpers/route-codec.js'
 import { NetlinkWriter, NLA_F_NESTED } from '../../src/netlink/attributes.js'
 import { NetlinkDecodeError, NetlinkError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage, forEachMessage } from '../../src/netlink/message.js'
@@ -312,26 +314,15 @@ t.test('malformed input raises NetlinkDecodeError only', async t => {
   t.throws(() => decodeLinkMessage(bad(w => { w.attr(4, new Uint8Array(2)) }), 0, 20), NetlinkDecodeError, 'short IFLA_MTU')
   t.throws(() => decodeLinkMessage(bad(w => { w.nested(12, w => { w.attr(13, new Uint8Array(7)) }) }, AF_BRIDGE), 0, 32), NetlinkDecodeError, 'short bridge id')
   t.throws(() => decodeLinkMessage(bad(w => { w.nested(26, w => { w.attr(2, new Uint8Array(3)) }) }, AF_BRIDGE), 0, 28), NetlinkDecodeError, 'short vlan info')
-  // Every fixture truncated at every length and with corrupted bytes: decoded or NetlinkDecodeError, nothing else.
-  let seed = 7
-  const random = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed }
+  // Every message of every fixture truncated at every length and corrupted: decoded or NetlinkDecodeError, nothing else.
+  const decodeLink = (b: Uint8Array, start: number, end: number): void => { linkFromMessage(decodeLinkMessage(b, start, end, { keepOrder: true })) }
   let decodeErrors = 0
   for (const name of FIXTURES) {
-    const f = loadFixture(`fixtures/link/${name}.json`)
-    const tries: Buffer[] = []
-    for (let len = 0; len < Math.min(f.bytes.length, 400); len += 3) tries.push(f.bytes.subarray(0, len))
-    for (let i = 0; i < 200; i++) {
-      const b = Buffer.from(f.bytes)
-      for (let k = 0; k < 1 + (i % 4); k++) b[random() % b.length] = random() & 0xff
-      tries.push(b)
-    }
-    for (const b of tries) {
-      try {
-        forEachMessage(b, (type, _flags, _seq, _pid, start, end) => { if (type !== NLMSG_ERROR) linkFromMessage(decodeLinkMessage(b, start, end, { keepOrder: true })) })
-      } catch (err) {
-        if (!(err instanceof NetlinkDecodeError)) { t.fail(`${name}: ${String(err)}`); return }
-        decodeErrors++
-      }
+    for (const [i, m] of messagesOf(loadFixture(`fixtures/link/${name}.json`).bytes).entries()) {
+      if (m.type === NLMSG_ERROR) continue
+      const r = fuzzDecoder(m.bytes.subarray(16), decodeLink, i + 7, { target: 'decodeLinkMessage', copies: 100 })
+      if (r.bad.length > 0) { t.fail(`${name} message ${i}: ${r.bad[0]!}`); return }
+      decodeErrors += r.rejected
     }
   }
   t.ok(decodeErrors > 100, `${decodeErrors} malformed inputs rejected with NetlinkDecodeError`)
