@@ -249,7 +249,7 @@ export class HostLocalStore implements AllocatorStore {
    * Takes the lock if it comes free within `deadlineMs` (polling, so the
    * caller is never stuck behind a hung holder); false when it did not.
    */
-  async tryLock (deadlineMs: number): Promise<boolean> {
+  async tryLock (deadlineMs: number, options: { sync?: boolean } = {}): Promise<boolean> {
     if (this.locked) throw new Error(`store ${this.dir} is already locked`)
     const what = `${this.dir}/${LOCK_FILE}`
     const deadline = Date.now() + deadlineMs
@@ -264,12 +264,24 @@ export class HostLocalStore implements AllocatorStore {
       }
     }
     this.locked = true
+    if (options.sync === false) return true
     try {
       this.sync()
     } catch (err) {
       this.unlock()
       throw err
     }
+    return true
+  }
+
+  /**
+   * Whether the lock comes free within `deadlineMs`: takes it and gives it
+   * back at once, reading nothing (STATUS, which runs every few seconds).
+   */
+  async probeLock (deadlineMs: number): Promise<boolean> {
+    if (!await this.tryLock(deadlineMs, { sync: false })) return false
+    this.locked = false
+    flock(this.lockFd, LOCK_UN, `${this.dir}/${LOCK_FILE}`)
     return true
   }
 

@@ -5,6 +5,15 @@ import type { PluginContext } from '../../cni/skel.js'
 import type { AddState } from './add.js'
 import { RECORD_VERSION, attachmentsDir, recordPath, removeRecord, writeRecord, type AttachmentRecord } from './attachments.js'
 
+/** writeRecord with an error that says which record could not be written. */
+function write (dir: string, record: AttachmentRecord): void {
+  try {
+    writeRecord(dir, record)
+  } catch (err) {
+    throw new Error(`failed to write the attachment record ${recordPath(dir, record.network, record.containerID, record.ifname)}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
 /** The records directory of this command's caller. */
 export function recordsDirOf (ctx: Pick<PluginContext, 'env' | 'caller'>): string {
   return attachmentsDir(ctx.env, ctx.caller)
@@ -29,7 +38,7 @@ export function writeAddingRecord (s: AddState, hostVeth: string): AttachmentRec
     created: s.record?.created ?? now,
     updated: now
   }
-  writeRecord(recordsDirOf(s.ctx), record)
+  write(recordsDirOf(s.ctx), record)
   return record
 }
 
@@ -45,7 +54,7 @@ export function writeReadyRecord (s: AddState): void {
   }
   const mac = s.containerLink?.mac
   if (mac !== undefined) record.containerMac = mac
-  writeRecord(recordsDirOf(s.ctx), record)
+  write(recordsDirOf(s.ctx), record)
   s.record = record
 }
 

@@ -196,7 +196,9 @@ async function status (ctx: PluginContext): Promise<void> {
   if (!HostLocalStore.exists(conf.dataDir, conf.name)) return
   const store = openStore(conf)
   try {
-    if (!await store.tryLock(STATUS_LOCK_DEADLINE_MS)) {
+    // Without the opt-in, the lock is only probed: nothing is read.
+    const free = conf.statusFailsWhenFull ? await store.tryLock(STATUS_LOCK_DEADLINE_MS) : await store.probeLock(STATUS_LOCK_DEADLINE_MS)
+    if (!free) {
       throw new CniError(ErrPluginNotAvailable, `host-local: the store's lock ${join(store.dir, 'lock')} was not free within ${STATUS_LOCK_DEADLINE_MS} ms`,
         'another process holds the lock (a hung plugin?)')
     }
