@@ -206,6 +206,9 @@ export class NetlinkSocket {
     this.raw.close()
   }
 
+  /** Open, with no request waiting for an answer: fit to be kept for the next user (a socket pool). */
+  get idle (): boolean { return !this.closed && this.pending.size === 0 }
+
   private nextSeq (): number {
     this.seq = (this.seq + 1) >>> 0
     if (this.seq === 0) this.seq = 1
