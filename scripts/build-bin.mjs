@@ -27,8 +27,9 @@ const TOOLS = { tscni: 'src/cli/main.ts' }
 const nativeShim = {
   name: 'tscni-native',
   setup (b) {
+    // Every import of src/netlink/native.js (also from outside src/netlink), so that the bundle holds one copy.
     b.onResolve({ filter: /(^|\/)native\.js$/ }, (args) =>
-      args.importer.includes(`${join('src', 'netlink')}`) ? { path: join(root, 'scripts/bundle/native.cjs') } : undefined)
+      join(args.resolveDir, args.path) === join(root, 'src', 'netlink', 'native.js') ? { path: join(root, 'scripts/bundle/native.cjs') } : undefined)
     b.onResolve({ filter: /^node-gyp-build$/ }, () => ({ path: join(root, 'scripts/bundle/node-gyp-build.cjs') }))
   }
 }

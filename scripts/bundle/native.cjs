@@ -16,6 +16,8 @@ exports.loadKoffi = function loadKoffi () {
   return koffi
 }
 
+exports.loadedKoffi = () => koffi
+
 let raw
 exports.loadRawNetlinkSocket = function loadRawNetlinkSocket () {
   raw ??= require('netlink/dist/raw.js').RawNetlinkSocket

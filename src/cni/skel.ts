@@ -103,9 +103,9 @@ const COMMANDS: readonly string[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'GC', 'ST
 /**
  * The plugin's main: runs one CNI command for this process (env, fd 0, fd 1,
  * fd 2) and exits with 0 or 1. Pass `{ exit: false }` to only set
- * process.exitCode.
+ * process.exitCode, `exitWith` to end the process another way (exit.ts).
  */
-export async function runPlugin (plugin: Plugin, options: { exit?: boolean } = {}): Promise<number> {
+export async function runPlugin (plugin: Plugin, options: { exit?: boolean, exitWith?: (code: number) => never } = {}): Promise<number> {
   const code = await runPluginWith(plugin, {
     env: process.env,
     stdin: readAllStdin,
@@ -114,7 +114,10 @@ export async function runPlugin (plugin: Plugin, options: { exit?: boolean } = {
     stderr: text => writeAll(2, text)
   })
   process.exitCode = code
-  if (options.exit !== false) process.exit(code)
+  if (options.exit !== false) {
+    if (options.exitWith !== undefined) options.exitWith(code)
+    process.exit(code)
+  }
   return code
 }
 

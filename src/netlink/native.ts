@@ -17,6 +17,11 @@ export function loadKoffi (): Koffi {
   return koffi
 }
 
+/** koffi if something loaded it already, else undefined (asking loads nothing). */
+export function loadedKoffi (): Koffi | undefined {
+  return koffi
+}
+
 let raw: typeof RawNetlinkSocket | undefined
 export function loadRawNetlinkSocket (): typeof RawNetlinkSocket {
   raw ??= (require('netlink/dist/raw.js') as { RawNetlinkSocket: typeof RawNetlinkSocket }).RawNetlinkSocket
