@@ -10,9 +10,10 @@ import { NetlinkDecodeError, NetlinkError } from '../../src/netlink/errors.js'
 import { NLMSG_ERROR, decodeErrorMessage, forEachMessage } from '../../src/netlink/message.js'
 import { AF_BRIDGE, AF_PACKET, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../src/netlink/route/rtnetlink.js'
 import {
-  ARPHRD_ETHER, ARPHRD_LOOPBACK, BRIDGE_VLAN_INFO_PVID, BRIDGE_VLAN_INFO_UNTAGGED, IFF_UP, IFLA_LINKINFO, IFLA_PROTINFO,
-  IF_OPER_DOWN, decodeLinkMessage, encodeLinkMessage, linkFlagNames, type LinkMessage
+  ARPHRD_ETHER, ARPHRD_LOOPBACK, BRIDGE_VLAN_INFO_PVID, BRIDGE_VLAN_INFO_UNTAGGED, IFF_UP, IFLA_AF_SPEC, IFLA_INET_CONF, IFLA_LINKINFO, IFLA_PROTINFO,
+  IF_OPER_DOWN, IN6_ADDR_GEN_MODE_NONE, IPV4_DEVCONF_ARP_NOTIFY, decodeLinkMessage, encodeLinkMessage, linkFlagNames, type LinkMessage
 } from '../../src/netlink/route/link.js'
+import { AF_INET, AF_INET6 } from '../../src/netlink/route/rtnetlink.js'
 import { IFLA_BRPORT_MODE } from '../../src/netlink/route/kinds/bridge-port.js'
 import { ETH_P_8021Q, type BridgeData } from '../../src/netlink/route/kinds/bridge.js'
 import { MACVLAN_MODE_BRIDGE } from '../../src/netlink/route/kinds/macvlan.js'
@@ -85,6 +86,7 @@ const REQUESTS: Array<[string, () => Buffer]> = [
   ['set-promisc', () => buildSetLinkRequest(3, { promisc: true })],
   ['set-name', () => buildSetLinkRequest(3, { name: 'eth7' })],
   ['set-netns', () => buildSetLinkRequest(3, { netNsFd: 4 })],
+  ['set-addrgenmode-none', () => buildSetLinkRequest(3, { addrGenMode: IN6_ADDR_GEN_MODE_NONE })],
   ['del', () => buildDeleteLinkRequest(3)],
   ['bridge-hairpin-on', () => buildSetBridgePortRequest(4, { hairpin: true })],
   ['bridge-isolated-on', () => buildSetBridgePortRequest(4, { isolated: true })],
@@ -147,6 +149,27 @@ t.test('iproute2 requests decode to what was asked', async t => {
   t.same(linkMessages('set-up')[0]!.message, { family: 0, type: 0, index: 3, flags: IFF_UP, change: IFF_UP, attributes: {} })
   t.same(linkMessages('get-by-name-request')[0]!.message.attributes, { extMask: RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS, ifname: 'veth1' })
   t.equal(linkMessages('get-request')[0]!.type, RTM_GETLINK)
+})
+
+t.test('IFLA_AF_SPEC of AF_UNSPEC messages: per family', async t => {
+  t.same(linkMessages('set-addrgenmode-none')[0]!.message.attributes, { families: { inet6: { addrGenMode: IN6_ADDR_GEN_MODE_NONE } } })
+  // Kernel replies: AF_INET's IFLA_INET_CONF is an array of every IPV4_DEVCONF_* value; AF_INET6 keeps its stats raw.
+  const reply = linkMessages('get-veth-reply')[0]!.message.attributes.families!
+  t.ok(reply.inet!.conf!.length >= IPV4_DEVCONF_ARP_NOTIFY, `${reply.inet!.conf!.length} IPv4 devconf values`)
+  t.equal(reply.inet!.conf![IPV4_DEVCONF_ARP_NOTIFY - 1], 0, 'arp_notify as a fresh namespace has it')
+  t.equal(reply.inet6!.addrGenMode, 0, 'eui64, the default')
+  t.ok((reply.inet6!.unknown ?? []).length > 0, 'the rest of AF_INET6 stays raw')
+  // Requests set IPv4 devconf as nested u32 attributes typed by id (the kernel's inet_set_link_af), not as the reply's array.
+  const w = new NetlinkWriter(64)
+  encodeLinkMessage(w, { family: 0, type: 0, index: 7, flags: 0, change: 0, attributes: { families: { inet: { setConf: { [IPV4_DEVCONF_ARP_NOTIFY]: 1 } } } } })
+  const u32 = (v: number): string => Buffer.from(new Uint32Array([v]).buffer).toString('hex')
+  const u16 = (v: number): string => Buffer.from(new Uint16Array([v]).buffer).toString('hex')
+  t.equal(w.bytes().subarray(16).toString('hex'),
+    u16(20) + u16(IFLA_AF_SPEC) + u16(16) + u16(AF_INET) + u16(12) + u16(IFLA_INET_CONF) + u16(8) + u16(IPV4_DEVCONF_ARP_NOTIFY) + u32(1))
+  t.same(buildSetLinkRequest(3, { inetConf: { [IPV4_DEVCONF_ARP_NOTIFY]: 1 }, addrGenMode: 1 }).subarray(32), Buffer.concat([
+    Buffer.from(u16(32) + u16(IFLA_AF_SPEC) + u16(16) + u16(AF_INET) + u16(12) + u16(IFLA_INET_CONF) + u16(8) + u16(IPV4_DEVCONF_ARP_NOTIFY) + u32(1), 'hex'),
+    Buffer.from(u16(12) + u16(AF_INET6) + '0500080001000000', 'hex')
+  ]), 'both families in one request, AF_INET first as the kernel orders them')
 })
 
 t.test('a link dump decodes to links', async t => {

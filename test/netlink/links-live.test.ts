@@ -5,8 +5,11 @@ import { execFileSync } from 'node:child_process'
 import { NetNamespace } from '../../src/netlink/netns.js'
 import { NetlinkSocket } from '../../src/netlink/socket.js'
 import { NetlinkError, isErrno } from '../../src/netlink/errors.js'
-import { KernelFeatureError, LinkService } from '../../src/netlink/route/links.js'
+import { KernelFeatureError, LinkService, buildGetLinkRequest } from '../../src/netlink/route/links.js'
 import { MACVLAN_MODE_BRIDGE } from '../../src/netlink/route/kinds/macvlan.js'
+import { IN6_ADDR_GEN_MODE_NONE, IPV4_DEVCONF_ARP_NOTIFY, decodeLinkMessage } from '../../src/netlink/route/link.js'
+import { RTM_NEWLINK } from '../../src/netlink/route/rtnetlink.js'
+import { readSysctl } from '../../src/netlink/netns.js'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'needs root: creates network namespaces and links')
@@ -118,6 +121,28 @@ t.test('bridge, veth with the peer created in another namespace, master, up/down
   const ours = (await links.list()).map(l => [l.index, l.name, l.kind ?? null, l.mtu])
   const theirs = ipLinks(a).map(l => [l.ifindex, l.ifname, l.linkinfo?.info_kind ?? null, l.mtu])
   t.same(ours, theirs)
+})
+
+t.test('IPv4 devconf and the IPv6 address generation mode over netlink (no /proc/sys)', async t => {
+  const { a, nsA, links } = setup(t)
+  await links.createVeth({ name: 'veth0', peerName: 'veth1' })
+  const before = readSysctl('net/ipv4/conf/veth0/arp_notify', nsA)
+  await links.setInetConf('veth0', { [IPV4_DEVCONF_ARP_NOTIFY]: 1 })
+  t.equal(before, '0')
+  t.equal(readSysctl('net/ipv4/conf/veth0/arp_notify', nsA), '1', 'the kernel reports it in /proc/sys')
+  t.equal(readSysctl('net/ipv4/conf/veth1/arp_notify', nsA), '0', 'the peer untouched')
+  await links.setAddrGenMode('veth0', IN6_ADDR_GEN_MODE_NONE)
+  t.equal((ipLink(a, 'veth0') as unknown as Record<string, unknown>).inet6_addr_gen_mode, 'none', 'ip -d link show')
+  // The kernel's reply carries both, decoded: conf[id - 1] is what /proc/sys says.
+  const sock = NetlinkSocket.open({ namespace: nsA })
+  t.teardown(() => { sock.close() })
+  const index = (await links.get('veth0')).index
+  const m = await sock.get(buildGetLinkRequest(index), (buf, type, start, end) => type === RTM_NEWLINK ? decodeLinkMessage(buf, start, end) : undefined, 'get veth0')
+  const conf = m.attributes.families!.inet!.conf!
+  t.equal(conf[IPV4_DEVCONF_ARP_NOTIFY - 1], 1)
+  t.equal(String(conf[0]), readSysctl('net/ipv4/conf/veth0/forwarding', nsA), 'IPV4_DEVCONF_FORWARDING (id 1) as /proc/sys has it')
+  t.equal(m.attributes.families!.inet6!.addrGenMode, IN6_ADDR_GEN_MODE_NONE)
+  await t.rejects(links.setInetConf('veth0', { 9999: 1 }), /EINVAL|Invalid argument/, 'an id past IPV4_DEVCONF_MAX is refused by the kernel')
 })
 
 t.test('bridge port settings: hairpin, isolated, learning', async t => {

@@ -4,7 +4,7 @@
 // links.ts builds requests with these functions.
 import { AttributeReader, NLA_F_NESTED, readU32, type NetlinkWriter } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
-import { AF_BRIDGE } from './rtnetlink.js'
+import { AF_BRIDGE, AF_INET, AF_INET6 } from './rtnetlink.js'
 import { type AttributeSet, STRING_UNTERMINATED, encodeAttributeSet, keepUnknown, unterminated, writeString } from './kinds/fields.js'
 import { linkKindDriver } from './kinds/registry.js'
 import { type BridgePortAttributes, decodeBridgePort, encodeBridgePort } from './kinds/bridge-port.js'
@@ -209,6 +209,48 @@ export interface BridgeAfSpec extends AttributeSet {
   vlans?: BridgeVlanInfo[]
 }
 
+// IFLA_AF_SPEC of link messages of other families than AF_BRIDGE: one nested
+// attribute per address family, its type the family (AF_INET, AF_INET6),
+// holding that family's settings (net/ipv4/devinet.c inet_fill_link_af and
+// inet_set_link_af; net/ipv6/addrconf.c inet6_fill_link_af and
+// inet6_set_link_af).
+export const IFLA_INET_CONF = 1
+export const IFLA_INET6_ADDR_GEN_MODE = 8
+/** IPV4_DEVCONF_* ids (linux/ip.h) named here; the kernel takes any of 1..IPV4_DEVCONF_MAX. */
+export const IPV4_DEVCONF_ARP_NOTIFY = 22
+/** IN6_ADDR_GEN_MODE_* (linux/if_link.h) */
+export const IN6_ADDR_GEN_MODE_EUI64 = 0
+export const IN6_ADDR_GEN_MODE_NONE = 1
+export const IN6_ADDR_GEN_MODE_STABLE_PRIVACY = 2
+export const IN6_ADDR_GEN_MODE_RANDOM = 3
+
+/** IFLA_AF_SPEC{AF_INET}: the interface's IPv4 settings (net.ipv4.conf.<dev>.*). */
+export interface InetLinkSettings extends AttributeSet {
+  /**
+   * IFLA_INET_CONF as the kernel reports it: every IPV4_DEVCONF_* value,
+   * conf[id - 1] (a plain u32 array).
+   */
+  conf?: number[]
+  /**
+   * IFLA_INET_CONF of a request: the values to set, by IPV4_DEVCONF_* id
+   * (the kernel takes them as nested u32 attributes whose type is the id,
+   * not as the array it reports). Written instead of `conf` when present.
+   */
+  setConf?: Record<number, number>
+}
+
+/** IFLA_AF_SPEC{AF_INET6}: of the interface's IPv6 settings, the one requests can change here. */
+export interface Inet6LinkSettings extends AttributeSet {
+  /** IFLA_INET6_ADDR_GEN_MODE (u8): IN6_ADDR_GEN_MODE_* */
+  addrGenMode?: number
+}
+
+/** IFLA_AF_SPEC of a link message of a family other than AF_BRIDGE, by address family. */
+export interface LinkFamilySettings extends AttributeSet {
+  inet?: InetLinkSettings
+  inet6?: Inet6LinkSettings
+}
+
 /** IFLA_* attributes of a link message; names follow the kernel's. */
 export interface LinkAttributes extends AttributeSet {
   /** IFLA_IFNAME */
@@ -266,8 +308,10 @@ export interface LinkAttributes extends AttributeSet {
   linkInfo?: LinkInfo
   /** IFLA_PROTINFO of AF_BRIDGE messages: the bridge port's settings */
   protinfo?: BridgePortAttributes
-  /** IFLA_AF_SPEC of AF_BRIDGE messages; for other families it stays in unknown */
+  /** IFLA_AF_SPEC of AF_BRIDGE messages */
   afSpec?: BridgeAfSpec
+  /** IFLA_AF_SPEC of other messages (AF_UNSPEC): per address family */
+  families?: LinkFamilySettings
 }
 
 /** struct ifinfomsg plus its attributes. */
@@ -366,7 +410,7 @@ export function decodeLinkAttributes (buf: Uint8Array, start: number, end: numbe
         break
       case IFLA_AF_SPEC:
         if (family === AF_BRIDGE) a.afSpec = decodeBridgeAfSpec(buf, r.offset, r.offset + r.length, keepOrder)
-        else keepUnknown(a, r)
+        else a.families = decodeLinkFamilies(buf, r.offset, r.offset + r.length, keepOrder)
         break
       default: keepUnknown(a, r)
     }
@@ -437,6 +481,48 @@ export function decodeBridgeAfSpec (buf: Uint8Array, start: number, end: number,
       }
       default: keepUnknown(s, r)
     }
+  }
+  if (order !== undefined) s.order = order
+  return s
+}
+
+export function decodeLinkFamilies (buf: Uint8Array, start: number, end: number, keepOrder = false): LinkFamilySettings {
+  const f: LinkFamilySettings = {}
+  const order: number[] | undefined = keepOrder ? [] : undefined
+  const r = new AttributeReader(buf, start, end)
+  while (r.next()) {
+    if (order !== undefined) order.push(r.rawType)
+    if (r.type === AF_INET && f.inet === undefined) f.inet = decodeInetSettings(r.nestedReader(), keepOrder)
+    else if (r.type === AF_INET6 && f.inet6 === undefined) f.inet6 = decodeInet6Settings(r.nestedReader(), keepOrder)
+    else keepUnknown(f, r)
+  }
+  if (order !== undefined) f.order = order
+  return f
+}
+
+function decodeInetSettings (r: AttributeReader, keepOrder: boolean): InetLinkSettings {
+  const s: InetLinkSettings = {}
+  const order: number[] | undefined = keepOrder ? [] : undefined
+  while (r.next()) {
+    if (order !== undefined) order.push(r.rawType)
+    if (r.type === IFLA_INET_CONF && s.conf === undefined && r.length % 4 === 0) {
+      const conf: number[] = []
+      for (let o = r.offset; o < r.offset + r.length; o += 4) conf.push(readU32(r.buf, o))
+      s.conf = conf
+    } else {
+      keepUnknown(s, r)
+    }
+  }
+  if (order !== undefined) s.order = order
+  return s
+}
+
+function decodeInet6Settings (r: AttributeReader, keepOrder: boolean): Inet6LinkSettings {
+  const s: Inet6LinkSettings = {}
+  const order: number[] | undefined = keepOrder ? [] : undefined
+  while (r.next()) {
+    if (order !== undefined) order.push(r.rawType)
+    if (r.type === IFLA_INET6_ADDR_GEN_MODE && r.length === 1) s.addrGenMode = r.u8(); else keepUnknown(s, r)
   }
   if (order !== undefined) s.order = order
   return s
@@ -523,9 +609,9 @@ function emitLink (w: NetlinkWriter, a: LinkAttributes, t: number): boolean {
       return true
     }
     case IFLA_AF_SPEC: {
-      if (a.afSpec === undefined) return false
+      if (a.afSpec === undefined && a.families === undefined) return false
       const off = w.beginNested(t)
-      encodeBridgeAfSpec(w, a.afSpec)
+      if (a.afSpec !== undefined) encodeBridgeAfSpec(w, a.afSpec); else encodeAttributeSet(w, a.families!, FAMILIES_CANONICAL, emitFamily)
       w.endNested(off)
       return true
     }
@@ -547,6 +633,48 @@ export function encodeLinkMessage (w: NetlinkWriter, m: LinkMessage): void {
   w.setU32(off + 8, m.flags)
   w.setU32(off + 12, m.change)
   encodeLinkAttributes(w, m.attributes)
+}
+
+const FAMILIES_CANONICAL = [AF_INET, AF_INET6] as const
+const INET_CANONICAL = [IFLA_INET_CONF] as const
+const INET6_CANONICAL = [IFLA_INET6_ADDR_GEN_MODE] as const
+
+function emitFamily (w: NetlinkWriter, f: LinkFamilySettings, t: number): boolean {
+  const type = t & 0x3fff
+  if (type === AF_INET && f.inet !== undefined) {
+    const off = w.beginNested(t)
+    encodeAttributeSet(w, f.inet, INET_CANONICAL, emitInet)
+    w.endNested(off)
+    return true
+  }
+  if (type === AF_INET6 && f.inet6 !== undefined) {
+    const off = w.beginNested(t)
+    encodeAttributeSet(w, f.inet6, INET6_CANONICAL, emitInet6)
+    w.endNested(off)
+    return true
+  }
+  return false
+}
+
+function emitInet (w: NetlinkWriter, s: InetLinkSettings, t: number): boolean {
+  if ((t & 0x3fff) !== IFLA_INET_CONF) return false
+  if (s.setConf !== undefined) {
+    const off = w.beginNested(t)
+    for (const [id, value] of Object.entries(s.setConf)) w.u32(Number(id), value)
+    w.endNested(off)
+    return true
+  }
+  if (s.conf === undefined) return false
+  const b = Buffer.alloc(s.conf.length * 4)
+  s.conf.forEach((v, i) => { b.writeUInt32LE(v >>> 0, i * 4) })
+  w.attr(t, b)
+  return true
+}
+
+function emitInet6 (w: NetlinkWriter, s: Inet6LinkSettings, t: number): boolean {
+  if ((t & 0x3fff) !== IFLA_INET6_ADDR_GEN_MODE || s.addrGenMode === undefined) return false
+  w.u8(t, s.addrGenMode)
+  return true
 }
 
 // Kinds go without their NUL, as iproute2 sends them (the kernel accepts both).

@@ -183,6 +183,10 @@ export interface LinkChange {
   /** fd of the namespace to move it to */
   netNsFd?: number
   txqlen?: number
+  /** IPv4 settings by IPV4_DEVCONF_* id (net.ipv4.conf.<dev>.*, e.g. IPV4_DEVCONF_ARP_NOTIFY) */
+  inetConf?: Record<number, number>
+  /** IPv6 address generation: IN6_ADDR_GEN_MODE_* (ip link set … addrgenmode) */
+  addrGenMode?: number
 }
 
 /** Options of `setBridgePort`; each one set is sent, the others left as they are. */
@@ -332,6 +336,12 @@ export function buildSetLinkRequest (ref: LinkRef, change: LinkChange): Buffer {
   if (change.txqlen !== undefined) a.txqlen = change.txqlen
   if (change.master !== undefined) a.master = change.master
   if (change.netNsFd !== undefined) a.netNsFd = change.netNsFd
+  if (change.inetConf !== undefined || change.addrGenMode !== undefined) {
+    a.families = {
+      ...(change.inetConf !== undefined ? { inet: { setConf: change.inetConf } } : {}),
+      ...(change.addrGenMode !== undefined ? { inet6: { addrGenMode: change.addrGenMode } } : {})
+    }
+  }
   let index: number
   if (change.name !== undefined) {
     if (typeof ref !== 'number') throw new TypeError(`renaming needs the link's index, not its name (${ref})`)
@@ -665,6 +675,15 @@ export class LinkService {
   setMAC (ref: LinkRef, mac: string): Promise<void> { return this.set(ref, { mac }, `address ${mac}`) }
   setPromisc (ref: LinkRef, on: boolean): Promise<void> { return this.set(ref, { promisc: on }, `promisc ${on ? 'on' : 'off'}`) }
   setTxqlen (ref: LinkRef, txqlen: number): Promise<void> { return this.set(ref, { txqlen }, `txqlen ${txqlen}`) }
+  /**
+   * Sets IPv4 settings of the interface (net.ipv4.conf.<dev>.*) by
+   * IPV4_DEVCONF_* id, over netlink: no /proc/sys file is opened. (IPv6
+   * settings other than the address generation mode have no netlink setter.)
+   */
+  setInetConf (ref: LinkRef, conf: Record<number, number>): Promise<void> {
+    return this.set(ref, { inetConf: conf }, `inet conf ${Object.entries(conf).map(([id, v]) => `${id}=${v}`).join(' ')}`)
+  }
+  setAddrGenMode (ref: LinkRef, mode: number): Promise<void> { return this.set(ref, { addrGenMode: mode }, `addrgenmode ${mode}`) }
 
   /** Enslaves the link to a bridge, or releases it (null). */
   async setMaster (ref: LinkRef, master: LinkRef | null): Promise<void> {
