@@ -53,11 +53,18 @@ export interface ChurnStats {
   /** An address held by two live attachments at once. */
   duplicates: string[]
   ms: number
+  /** Mean wall time of a completed ADD and of a DEL, ms. */
+  meanAddMs: number
+  meanDelMs: number
 }
 
 /** Runs the churn; leaves the pods deleted. The caller runs GC/asserts afterwards. */
 export async function runChurn (o: ChurnOptions): Promise<ChurnStats> {
-  const stats: ChurnStats = { cycles: 0, adds: 0, killed: 0, killedTooLate: 0, orphaned: 0, failedAdds: [], failedDels: [], duplicates: [], ms: 0 }
+  const stats: ChurnStats = { cycles: 0, adds: 0, killed: 0, killedTooLate: 0, orphaned: 0, failedAdds: [], failedDels: [], duplicates: [], ms: 0, meanAddMs: 0, meanDelMs: 0 }
+  let addMs = 0
+  let addN = 0
+  let delMs = 0
+  let delN = 0
   const started = Date.now()
   const live = new Map<string, string>()
   let next = 0
@@ -85,6 +92,8 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnStats> {
         else if (kill) stats.killedTooLate++
         if (!add.killed && add.code === 0) {
           typical = Math.round(typical * 0.8 + add.ms * 0.2)
+          addMs += add.ms
+          addN++
           for (const ip of add.ips) {
             const holder = live.get(ip)
             if (holder !== undefined) stats.duplicates.push(`${ip}: ${holder} and ${id}`)
@@ -98,7 +107,10 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnStats> {
           pod = newPod()
         } else {
           for (const ip of add.ips) if (live.get(ip) === id) live.delete(ip)
+          const d0 = Date.now()
           const del = await o.runner.del({ containerId: id, netns })
+          delMs += Date.now() - d0
+          delN++
           if (del.code !== 0) stats.failedDels.push(`${id}: ${del.stdout.slice(0, 300)}`)
         }
         stats.cycles++
@@ -110,6 +122,8 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnStats> {
   await Promise.all(Array.from({ length: o.concurrency }, async () => { await worker() }))
   await o.runner.settle()
   stats.ms = Date.now() - started
+  stats.meanAddMs = addN === 0 ? 0 : Math.round(addMs / addN)
+  stats.meanDelMs = delN === 0 ? 0 : Math.round(delMs / delN)
   return stats
 }
 
