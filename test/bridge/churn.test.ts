@@ -6,8 +6,9 @@
 // no link but the bridge, no rule but the shared tables and chains, no
 // attachment record, and never one address held by two live attachments.
 // TSCNI_CHURN_CYCLES and TSCNI_CHURN_CONCURRENCY override the cycle count and
-// the number of pods (quick local runs). Takes ~2.5-5 min on 2 cores, most of it
-// kernel work serialised on the rtnl lock (veth and namespace churn).
+// the number of pods (quick local runs). Measured on the 2-core machine:
+// ~200-290 ms per cycle at saturation (3.5-5 min), while one ADD or DEL alone
+// takes ~80 ms; adding pods beyond 6 gains little.
 import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
