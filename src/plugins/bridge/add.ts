@@ -191,6 +191,7 @@ export const ADD_STEPS: readonly AddStep[] = [
       }
       await configureContainer({
         ns: s.sandbox,
+        links: s.container.links,
         addresses: s.container.addresses,
         routes: s.container.routes,
         ifname: s.ctx.ifname,

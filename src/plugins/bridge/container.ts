@@ -6,6 +6,8 @@
 import { writeFileSync, readFileSync } from 'node:fs'
 import type { NetNamespace } from '../../netlink/netns.js'
 import type { AddressService } from '../../netlink/route/addresses.js'
+import type { LinkService } from '../../netlink/route/links.js'
+import { IPV4_DEVCONF_ARP_NOTIFY } from '../../netlink/route/link.js'
 import type { RouteService } from '../../netlink/route/routes.js'
 import { RTPROT_BOOT, RT_SCOPE_UNIVERSE } from '../../netlink/route/route.js'
 import { AF_INET6 } from '../../netlink/route/rtnetlink.js'
@@ -18,6 +20,7 @@ export const DAD_SETTLE_INTERVAL_MS = 50
 
 export interface ContainerSide {
   ns: NetNamespace
+  links: LinkService
   addresses: AddressService
   routes: RouteService
   ifname: string
@@ -119,8 +122,6 @@ export async function configureContainer (c: ContainerSide, result: Result, enab
   } else {
     sysctls.push({ key: `net/ipv6/conf/${ifname}/accept_dad`, value: '0', optional: true })
   }
-  // The kernel sends a gratuitous ARP on link-up (replacing upstream's explicit one).
-  sysctls.push({ key: `net/ipv4/conf/${ifname}/arp_notify`, value: '1', optional: true })
   if (hasV6) {
     // IPv6 must be enabled on lo and the interface before an IPv6 address can be added.
     sysctls.push({ key: 'net/ipv6/conf/lo/disable_ipv6', value: '0', optional: false, onlyIfNot: '0' })
@@ -130,6 +131,14 @@ export async function configureContainer (c: ContainerSide, result: Result, enab
   }
   sysctls.push(...raSysctls(ifname, enableSlaac))
   writeSysctls(c.ns, sysctls)
+  // The kernel sends a gratuitous ARP on link-up (replacing upstream's
+  // explicit one): arp_notify=1, set over netlink (IFLA_INET_CONF), not
+  // through the pod's /proc/sys; an error is ignored, as upstream ignores it.
+  try {
+    await c.links.setInetConf(c.index, { [IPV4_DEVCONF_ARP_NOTIFY]: 1 })
+  } catch (err) {
+    c.log?.debug(`arp_notify on ${JSON.stringify(ifname)} not set: ${(err as Error).message}`)
+  }
 
   let v4gw: string | undefined
   let v6gw: string | undefined
