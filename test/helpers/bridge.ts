@@ -24,6 +24,14 @@ export const isRoot = process.getuid?.() === 0
  */
 export const TEST_AGENT_SOCKET = process.env.TSCNI_AGENT_SOCKET ?? '/run/tscni-tests/no-agent.sock'
 
+/**
+ * Where the bridge plugin keeps its attachment records in tests that do not
+ * pick a directory (setupEnv does): one per test process, removed when it
+ * exits, instead of the machine's /run/tscni.
+ */
+export const TEST_STATE_DIR = process.env.TSCNI_STATE_DIR ?? join(tmpdir(), `tscni-test-state-${process.pid}`)
+if (process.env.TSCNI_STATE_DIR === undefined) process.on('exit', () => { rmSync(TEST_STATE_DIR, { recursive: true, force: true }) })
+
 /** Why the integration tests cannot run here, or undefined when they can. */
 export function skipReason (): string | undefined {
   if (!isRoot) return 'needs root: creates network namespaces'
@@ -93,6 +101,7 @@ function pluginEnv (o: RunOptions): Record<string, string> {
     CNI_COMMAND: o.command,
     CNI_PATH: o.path ?? BIN_DIR,
     TSCNI_AGENT_SOCKET: TEST_AGENT_SOCKET,
+    TSCNI_STATE_DIR: TEST_STATE_DIR,
     ...o.extraEnv
   }
   if (o.containerId !== undefined) env.CNI_CONTAINERID = o.containerId
