@@ -14,8 +14,8 @@
 //   2. 20 bridge ADDs at once, wall time;
 //   3. 1,000 pods on one bridge, agent and Go one after the other per pod:
 //      the first and last 50 ADDs;
-//   4. the agent's RSS over PAIRS bridge ADD/DEL pairs (after the first
-//      1,000 and at the end).
+//   4. the agent's RSS over PAIRS loopback ADD/DEL pairs (after the first
+//      1,000 and at the end), then over BRIDGE_PAIRS bridge pairs.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join, dirname } from 'node:path'
@@ -31,6 +31,7 @@ const bin = (name) => join(root, 'bin', name)
 const ROUNDS = Number(process.env.ROUNDS ?? 25)
 const SCALE = Number(process.env.SCALE ?? 1000)
 const PAIRS = Number(process.env.PAIRS ?? 10000)
+const BRIDGE_PAIRS = Number(process.env.BRIDGE_PAIRS ?? 1000)
 const WHO = ['agent', 'exec', 'go']
 
 requireRoot('bench:agent')
@@ -41,7 +42,7 @@ if (readFileSync(bin('bridge')).subarray(0, 4).toString('latin1') !== '\x7fELF')
   process.exit(2)
 }
 
-if (inNodeNamespace(import.meta.url, 'tscni-bag', { ROUNDS: String(ROUNDS), SCALE: String(SCALE), PAIRS: String(PAIRS) })) await inner()
+if (inNodeNamespace(import.meta.url, 'tscni-bag', { ROUNDS: String(ROUNDS), SCALE: String(SCALE), PAIRS: String(PAIRS), BRIDGE_PAIRS: String(BRIDGE_PAIRS) })) await inner()
 
 /** `bin/tscni agent` on `socket`, in this process's namespaces; resolves once it accepts requests. */
 async function startAgent (socket, logFile) {
@@ -64,6 +65,7 @@ async function startAgent (socket, logFile) {
 async function inner () {
   const work = mkdtempSync(join(tmpdir(), 'tscni-bench-agent-'))
   const socket = join(work, 'run', 'agent.sock')
+  const state = mkdtempSync('/run/tscni-bench-state-')
   const pods = podNamespaces(`tscni-bag-${process.pid}`)
   let agent
   try {
@@ -72,6 +74,8 @@ async function inner () {
     const env = (who, command, pod, id, extra = {}) => cleanEnv({
       CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: pod === '' ? '' : `/var/run/netns/${pod}`, CNI_IFNAME: 'eth0',
       CNI_PATH: who === 'go' ? OFFICIAL : join(root, 'bin'),
+      // Our attachment records: on /run as by default, but the bench's own, removed with it.
+      ...(who === 'go' ? {} : { TSCNI_STATE_DIR: state }),
       ...(who === 'agent' ? { TSCNI_AGENT_SOCKET: socket } : who === 'exec' ? { TSCNI_AGENT_SOCKET: join(work, 'absent.sock') } : {}),
       ...extra
     })
@@ -147,26 +151,34 @@ async function inner () {
     const at1000 = last(scale.agent) / last(scale.go)
     console.log(`${SCALE} pods on one bridge (ms per ADD, median of first/last 50): agent ${fmt(first(scale.agent))} -> ${fmt(last(scale.agent))} (x${fmt(scaleRatio)})  go ${fmt(first(scale.go))} -> ${fmt(last(scale.go))} (x${fmt(last(scale.go) / first(scale.go))})`)
 
-    // 4. RSS over PAIRS bridge ADD/DEL pairs through the agent, in a few pods at once.
-    const rconf = conf('agent', 'rss')
-    const workers = 2
-    const rpods = Array.from({ length: workers }, () => pods.add())
-    const rss = {}
-    const checkpoints = new Set([1000, 2000, 5000, PAIRS])
-    let started = 0
-    let done = 0
-    const r0 = Date.now()
-    await Promise.all(rpods.map(async (pod) => {
-      while (started < PAIRS) {
-        const id = `rss-${started++}`
-        await runAsync(bin('bridge'), [], { env: env('agent', 'ADD', pod, id), input: rconf })
-        await runAsync(bin('bridge'), [], { env: env('agent', 'DEL', pod, id), input: rconf })
-        if (checkpoints.has(++done)) rss[done] = rssMiB(agent.pid)
-      }
-    }))
-    const growth = rss[PAIRS] - (rss[Math.min(1000, PAIRS)] ?? rss[PAIRS])
+    // 4. The agent's RSS over ADD/DEL pairs, a few clients at once: PAIRS
+    // loopback pairs (G: after all of them minus after the first 1,000), then
+    // BRIDGE_PAIRS bridge pairs (each bridge DEL holds the agent's thread for
+    // the kernel's ~15-20 ms veth deletion, so 10,000 of them would take
+    // minutes).
+    const rssOver = async (plugin, pairs, rconf) => {
+      const rpods = Array.from({ length: 4 }, () => pods.add())
+      const rss = { 0: rssMiB(agent.pid) }
+      const checkpoints = new Set([1000, 2000, 5000, pairs])
+      let started = 0
+      let done = 0
+      const r0 = Date.now()
+      await Promise.all(rpods.map(async (pod) => {
+        while (started < pairs) {
+          const id = `rss-${plugin}-${started++}`
+          await runAsync(bin(plugin), [], { env: env('agent', 'ADD', pod, id), input: rconf })
+          await runAsync(bin(plugin), [], { env: env('agent', 'DEL', pod, id), input: rconf })
+          if (checkpoints.has(++done)) rss[done] = rssMiB(agent.pid)
+        }
+      }))
+      const base = pairs > 1000 ? 1000 : 0
+      const growth = rss[pairs] - rss[base]
+      console.log(`agent RSS over ${pairs} ${plugin} ADD/DEL pairs (${((Date.now() - r0) / 1000).toFixed(0)} s): ${Object.entries(rss).map(([n, v]) => `${n}: ${fmt(v, 1)}`).join(', ')} MiB; after ${pairs} minus after ${base}: ${fmt(growth)} MiB`)
+      return growth
+    }
+    const growth = await rssOver('loopback', PAIRS, loConf)
+    if (BRIDGE_PAIRS > 0) await rssOver('bridge', BRIDGE_PAIRS, conf('agent', 'rss'))
     const status = agent.status()
-    console.log(`agent RSS over ${PAIRS} bridge ADD/DEL pairs (${((Date.now() - r0) / 1000).toFixed(0)} s): ${Object.entries(rss).map(([n, v]) => `${n}: ${fmt(v, 1)} MiB`).join(', ')}; growth after the first 1,000: ${fmt(growth)} MiB`)
     console.log(`agent status: served ${JSON.stringify(status.served)}, errors ${status.errors}, fallbacks ${status.fallbacks}, timeouts ${status.timeouts}`)
 
     console.log(`agent_loopback_add_ratio_vs_go=${fmt(single['loopback ADD'])} agent_bridge_add_ratio_vs_go=${fmt(single['bridge ADD'])} agent_bridge_del_ratio_vs_go=${fmt(single['bridge DEL'])} agent_concurrent20_ratio_vs_go=${fmt(concRatio)} agent_at1000_ratio_vs_go=${fmt(at1000)} agent_scale_last_over_first=${fmt(scaleRatio)} agent_rss_growth_mb=${fmt(growth)}`)
@@ -174,5 +186,6 @@ async function inner () {
     await agent?.stop()
     pods.cleanup()
     rmSync(work, { recursive: true, force: true })
+    rmSync(state, { recursive: true, force: true })
   }
 }
