@@ -11,7 +11,7 @@
 // fd, so a caller in another mount namespace can have exited): it is dropped
 // as soon as a pass finds no record left, so a namespace is never kept
 // alive for nothing.
-import { closeSync, fstatSync, openSync, readdirSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readdirSync, statSync } from 'node:fs'
 import { Subscription, type SubscriptionItem } from '../netlink/events.js'
 import { subscribeRouteEvents, type RouteEvent, type RouteSnapshot } from '../netlink/handle.js'
 import { NETLINK_NETFILTER } from '../netlink/message.js'
@@ -225,7 +225,7 @@ export class Watcher {
   recheck (netnsId: string | undefined, recordsDir: string): void {
     let dir
     try {
-      dir = fstatSync(openSync(recordsDir, 'r'))
+      dir = statSync(recordsDir) // the same dev:ino as fstat of an fd on it, with no fd to close
     } catch {
       return
     }
