@@ -20,7 +20,9 @@ const nft = (node: string, ...args: string[]): string => execFileSync('ip', ['ne
 
 /** Everything CHECK could change, read with nft -j and ip -j. */
 function state (env: Env): unknown {
-  const brief = (ns: string): string[] => links(ns).map(l => `${l.ifname} ${l.linkinfo?.info_kind ?? ''} master=${l.master ?? ''} mtu=${l.mtu} ${l.address} ${l.flags.join(',')}`).sort()
+  // Carrier flags follow the kernel's own timing (a bridge loses its carrier a while after its last port leaves): not CHECK's doing.
+  const flags = (f: string[]): string => f.filter(x => x !== 'NO-CARRIER' && x !== 'LOWER_UP').join(',')
+  const brief = (ns: string): string[] => links(ns).map(l => `${l.ifname} ${l.linkinfo?.info_kind ?? ''} master=${l.master ?? ''} mtu=${l.mtu} ${l.address} ${flags(l.flags)}`).sort()
   return { nft: nftRuleset(env.node), node: brief(env.node), pod: brief(env.pod) }
 }
 
