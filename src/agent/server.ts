@@ -302,7 +302,8 @@ export class Agent {
     try {
       const describe = caller.netns === undefined ? 'the agent\'s namespace' : `the namespace of pid ${caller.pid} (net ${caller.netns.id()})`
       if (command === 'DEL') { this.watcher.recheck(caller.netns?.id(), caller.path(attachmentsDir(req.env))); return }
-      const netns = caller.netns === undefined ? undefined : NetNamespace.open(`/proc/${caller.pid}/ns/net`)
+      // A handle of its own, through ours (the caller may be gone by now).
+      const netns = caller.netns === undefined ? undefined : NetNamespace.open(`/proc/self/fd/${caller.netns.fd}`, caller.netns.path)
       this.watcher.watch(netns, caller.path(attachmentsDir(req.env)), describe)
     } catch (err) {
       this.log('warn', `watching the caller's attachments: ${(err as Error).message}`)

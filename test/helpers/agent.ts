@@ -27,9 +27,9 @@ export interface TestAgent {
   kill: () => Promise<void>
 }
 
-/** Starts an agent and waits until it accepts connections. */
-export async function startAgent (t: Teardown, extraArgs: string[] = []): Promise<TestAgent> {
-  const dir = makeTempDir(t, 'agent')
+/** Starts an agent and waits until it accepts connections; `at` restarts one on another's socket (its state and log too). */
+export async function startAgent (t: Teardown, extraArgs: string[] = [], at?: TestAgent): Promise<TestAgent> {
+  const dir = at?.dir ?? makeTempDir(t, 'agent')
   const socket = join(dir, 'run', 'agent.sock')
   const logFile = join(dir, 'agent.log')
   // Its own state directory: the attachments it would watch at start are this test's only.

@@ -129,17 +129,19 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnStats> {
 
 /**
  * The exec path: `ip netns exec <node> bin/bridge` per call, as a runtime
- * execs plugins. Each plugin runs in its own process group; a kill hits only
+ * execs plugins (through the agent at `agentSocket` when given: a kill then
+ * hits the client, and the agent finishes the work). Each plugin runs in its own process group; a kill hits only
  * the plugin (as containerd's does), and settle() waits for its orphaned
  * IPAM child.
  */
-export function execRunner (o: { node: string, config: unknown, stateDir: string, ifname?: string }): ChurnRunner {
+export function execRunner (o: { node: string, config: unknown, stateDir: string, ifname?: string, agentSocket?: string }): ChurnRunner {
+  const agentSocket = o.agentSocket ?? TEST_AGENT_SOCKET
   const groups = new Set<number>()
   const exec = async (env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null, killed: boolean, stdout: string, ms: number }> => {
     const t0 = Date.now()
     return await new Promise(resolve => {
       const child = spawn('ip', ['netns', 'exec', o.node, OUR_BRIDGE], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: BIN_DIR, TSCNI_AGENT_SOCKET: TEST_AGENT_SOCKET, TSCNI_STATE_DIR: o.stateDir, ...env },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: BIN_DIR, TSCNI_AGENT_SOCKET: agentSocket, TSCNI_STATE_DIR: o.stateDir, ...env },
         stdio: ['pipe', 'pipe', 'ignore'],
         detached: true
       })
@@ -172,7 +174,7 @@ export function execRunner (o: { node: string, config: unknown, stateDir: string
       const config = { ...(o.config as object), 'cni.dev/valid-attachments': valid }
       const t0 = await new Promise<{ code: number, stdout: string }>(resolve => {
         const child = spawn('ip', ['netns', 'exec', o.node, OUR_BRIDGE], {
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: BIN_DIR, TSCNI_AGENT_SOCKET: TEST_AGENT_SOCKET, TSCNI_STATE_DIR: o.stateDir, CNI_COMMAND: 'GC' },
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CNI_PATH: BIN_DIR, TSCNI_AGENT_SOCKET: agentSocket, TSCNI_STATE_DIR: o.stateDir, CNI_COMMAND: 'GC' },
           stdio: ['pipe', 'pipe', 'ignore']
         })
         let stdout = ''
