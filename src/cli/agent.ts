@@ -5,25 +5,13 @@
 import { Agent, DEFAULT_SOCKET, type AgentLogLevel } from '../agent/server.js'
 import { callAgent } from '../agent/client.js'
 import { STATUS_PLUGIN } from '../agent/protocol.js'
+import { parseFlags } from './flags.js'
 
 export const usage = 'agent [--socket PATH] [--log-file FILE] [--log-level error|warn|info|debug] [--max-in-flight N] | agent status [--socket PATH]'
 
-function parseFlags (args: string[], allowed: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a)
-    if (m === null || !allowed.includes(m[1]!)) throw new Error(`unknown argument ${JSON.stringify(a)} (usage: tscni ${usage})`)
-    const value = m[2] ?? args[++i]
-    if (value === undefined) throw new Error(`${a} needs a value`)
-    out[m[1]!] = value
-  }
-  return out
-}
-
 export async function run (args: string[]): Promise<number> {
   if (args[0] === 'status') {
-    const flags = parseFlags(args.slice(1), ['socket'])
+    const { flags } = parseFlags(args.slice(1), { socket: { type: 'string' } }, usage)
     const socket = flags.socket ?? process.env.TSCNI_AGENT_SOCKET ?? DEFAULT_SOCKET
     let reply
     try {
@@ -39,7 +27,7 @@ export async function run (args: string[]): Promise<number> {
     process.stdout.write(reply.stdout)
     return 0
   }
-  const flags = parseFlags(args, ['socket', 'log-file', 'log-level', 'max-in-flight'])
+  const { flags } = parseFlags(args, { socket: { type: 'string' }, 'log-file': { type: 'string' }, 'log-level': { type: 'string' }, 'max-in-flight': { type: 'string' } }, usage)
   const level = flags['log-level']
   if (level !== undefined && !['error', 'warn', 'info', 'debug'].includes(level)) throw new Error(`--log-level: ${JSON.stringify(level)} is not error, warn, info or debug`)
   const agent = new Agent({

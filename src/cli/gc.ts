@@ -17,6 +17,7 @@ import { isObject, type JSONObject } from '../cni/json.js'
 import { currentBootId } from '../ipam/boot.js'
 import { loadIPAMConfig } from '../ipam/config.js'
 import { gcReservations } from '../ipam/gc.js'
+import { parseFlags } from './flags.js'
 import { attachmentsDir } from '../plugins/bridge/attachments.js'
 import { loadBridgeConfig } from '../plugins/bridge/config.js'
 import { gcBridge } from '../plugins/bridge/gc.js'
@@ -114,23 +115,11 @@ async function foreign (type: string, config: JSONObject, env: NodeJS.ProcessEnv
 }
 
 export async function run (args: string[]): Promise<number> {
-  let conflist: string | undefined
-  let validFile: string | undefined
-  let dryRun = false
-  let json = false
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    const value = (): string => {
-      const v = args[++i]
-      if (v === undefined) throw new Error(`${a} needs a value`)
-      return v
-    }
-    if (a === '--conflist') conflist = value()
-    else if (a === '--valid-attachments') validFile = value()
-    else if (a === '--dry-run') dryRun = true
-    else if (a === '--json') json = true
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (usage: tscni ${usage})`)
-  }
+  const { flags } = parseFlags(args, { conflist: { type: 'string' }, 'valid-attachments': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, usage)
+  const conflist = flags.conflist
+  const validFile = flags['valid-attachments']
+  const dryRun = flags['dry-run'] === true
+  const json = flags.json === true
   if (conflist === undefined || validFile === undefined) {
     process.stderr.write(`usage: tscni ${usage}\n`)
     return 2

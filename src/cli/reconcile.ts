@@ -6,27 +6,16 @@
 // something failed.
 import { attachmentsDir, STATE_DIR_ENV } from '../plugins/bridge/attachments.js'
 import { reconcile, type ReconcileReport } from '../plugins/bridge/reconcile.js'
+import { parseFlags } from './flags.js'
 
 export const usage = 'reconcile [--dry-run] [--json] [--network NAME]... [--state-dir DIR]'
 
 export async function run (args: string[]): Promise<number> {
-  let dryRun = false
-  let json = false
-  let stateDir: string | undefined
-  const networks: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!
-    const value = (): string => {
-      const v = args[++i]
-      if (v === undefined) throw new Error(`${a} needs a value`)
-      return v
-    }
-    if (a === '--dry-run') dryRun = true
-    else if (a === '--json') json = true
-    else if (a === '--network') networks.push(value())
-    else if (a === '--state-dir') stateDir = value()
-    else throw new Error(`unknown argument ${JSON.stringify(a)} (usage: tscni ${usage})`)
-  }
+  const { flags } = parseFlags(args, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, network: { type: 'string', multiple: true }, 'state-dir': { type: 'string' } }, usage)
+  const dryRun = flags['dry-run'] === true
+  const json = flags.json === true
+  const stateDir = flags['state-dir']
+  const networks = flags.network ?? []
   const recordsDir = attachmentsDir(stateDir === undefined ? process.env : { ...process.env, [STATE_DIR_ENV]: stateDir })
   const report = await reconcile({ recordsDir, dryRun, ...(networks.length > 0 ? { networks } : {}) })
   process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report))
