@@ -192,3 +192,18 @@ i=0; while [ $i -lt 20 ]; do conntrack -I -p udp -s 10.66.0.2 -d 10.67.9.$((i + 
   t.equal(left.length, 20, 'conntrack shows 20 left')
   t.ok(left.every(f => f.original.src === '10.66.0.2'), 'all of the other address')
 })
+
+t.test('deleteByAddress of a dual-stack pod: both addresses in one dump', { skip }, async t => {
+  const { a, svc } = await setUp(t)
+  const ips = ['10.77.0.2', 'fd77::2']
+  const holding = xml(a).filter(f => ips.some(ip => holds(f, ip)))
+  t.equal(holding.length, 9, 'conntrack shows 9 entries holding one of them (6 IPv4, 3 IPv6)')
+  let dumps = 0
+  const dump = svc.socket.dump.bind(svc.socket)
+  svc.socket.dump = (...args: Parameters<typeof dump>) => { dumps++; return dump(...args) }
+  t.equal(await svc.deleteByAddress(ips), 9)
+  t.equal(dumps, 1, 'one dump (each walks the whole kernel table)')
+  t.same(xml(a).filter(f => ips.some(ip => holds(f, ip))), [], 'conntrack -L shows none of them')
+  t.ok(xml(a).length > 0, 'the others stay')
+  t.equal(await svc.deleteByAddress([]), 0, 'no address: nothing to do')
+})

@@ -56,18 +56,20 @@ function matches (e: ConntrackEntry, f: ConntrackListFilter): boolean {
 const decodeEntryReply = (buf: Uint8Array, type: number, start: number, end: number): ConntrackEntry | undefined =>
   type === ctnlMessageType(IPCTNL_MSG_CT_NEW) ? decodeConntrack(buf, type, start, end) : undefined
 
-/** Whether a CTA_TUPLE_ORIG / _REPLY payload holds address (as bytes) as its source or destination. */
-function tupleHolds (r: AttributeReader, address: Uint8Array): boolean {
+/** Whether a CTA_TUPLE_ORIG / _REPLY payload holds one of the addresses (as bytes) as its source or destination. */
+function tupleHolds (r: AttributeReader, addresses: Uint8Array[]): boolean {
   const tr = r.nestedReader()
   while (tr.next()) {
     if (tr.type !== CTA_TUPLE_IP) continue
     const ir = tr.nestedReader()
     while (ir.next()) {
       if (ir.type !== CTA_IP_V4_SRC && ir.type !== CTA_IP_V4_DST && ir.type !== CTA_IP_V6_SRC && ir.type !== CTA_IP_V6_DST) continue
-      if (ir.length !== address.length) continue
-      let same = true
-      for (let i = 0; i < address.length; i++) if (ir.buf[ir.offset + i] !== address[i]) { same = false; break }
-      if (same) return true
+      for (const address of addresses) {
+        if (ir.length !== address.length) continue
+        let same = true
+        for (let i = 0; i < address.length; i++) if (ir.buf[ir.offset + i] !== address[i]) { same = false; break }
+        if (same) return true
+      }
     }
   }
   return false
@@ -125,32 +127,41 @@ export class ConntrackService {
   }
 
   /**
-   * Deletes every entry whose original or reply tuple holds `ip` as source
-   * or destination (so NATed connections to or from it too), in every zone
-   * or in options.zone. One dump filtered by the address's family (and the
-   * zone), matched on the raw bytes; then the deletes, many per sendmsg.
-   * Entries that vanish meanwhile are not an error. Resolves with how many
-   * entries it deleted.
+   * Deletes every entry whose original or reply tuple holds `ip` (or one of
+   * several addresses) as source or destination (so NATed connections to or
+   * from it too), in every zone or in options.zone. One dump, filtered by
+   * the addresses' family when they share one (and by the zone): each dump
+   * walks the kernel's whole table, so a dual-stack pod's addresses go
+   * together. Entries are matched on the raw bytes; then the deletes, many
+   * per sendmsg. Entries that vanish meanwhile are not an error. Resolves
+   * with how many entries it deleted.
    */
-  async deleteByAddress (ip: string, options: { zone?: number } = {}): Promise<number> {
-    const address = parseIP(ip)
-    if (address === undefined) throw new TypeError(`conntrack deleteByAddress: not an IP address: ${JSON.stringify(ip)}`)
-    const family = address.length === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6
-    const filter: ConntrackListFilter = { family }
+  async deleteByAddress (ip: string | string[], options: { zone?: number } = {}): Promise<number> {
+    const ips = typeof ip === 'string' ? [ip] : ip
+    if (ips.length === 0) return 0
+    const addresses = ips.map(a => {
+      const b = parseIP(a)
+      if (b === undefined) throw new TypeError(`conntrack deleteByAddress: not an IP address: ${JSON.stringify(a)}`)
+      return b
+    })
+    const families = new Set(addresses.map(a => a.length === 4 ? NFPROTO_IPV4 : NFPROTO_IPV6))
+    const filter: ConntrackListFilter = {}
+    if (families.size === 1) filter.family = [...families][0]!
     if (options.zone !== undefined) filter.zone = options.zone
+    const what = ips.join(', ')
     // Only the matching entries are decoded; the others are skipped after a look at their addresses.
     const pick = (buf: Uint8Array, type: number, start: number, end: number): ConntrackEntry | undefined => {
       if (type !== ctnlMessageType(IPCTNL_MSG_CT_NEW) || end - start < NFGENMSG_LEN) return undefined
       const r = new AttributeReader(buf, start + NFGENMSG_LEN, end)
       let hit = false
       while (!hit && r.next()) {
-        if ((r.type === CTA_TUPLE_ORIG || r.type === CTA_TUPLE_REPLY) && tupleHolds(r, address)) hit = true
+        if ((r.type === CTA_TUPLE_ORIG || r.type === CTA_TUPLE_REPLY) && tupleHolds(r, addresses)) hit = true
       }
       return hit ? decodeConntrack(buf, type, start, end) : undefined
     }
     const w = new NetlinkWriter(64)
     writeListConntrackRequest(w, filter)
-    const found = (await this.socket.dump(w.bytes(), pick, `IPCTNL_MSG_CT_GET dump${describeFilter(filter)} (entries of ${ip})`))
+    const found = (await this.socket.dump(w.bytes(), pick, `IPCTNL_MSG_CT_GET dump${describeFilter(filter)} (entries of ${what})`))
       .filter(e => matches(e, filter))
     let deleted = 0
     for (let i = 0; i < found.length; i += DELETES_PER_DATAGRAM) {
@@ -160,8 +171,8 @@ export class ConntrackService {
         const zone = e.original.zone !== undefined ? undefined : e.zone
         writeDeleteConntrackRequest(dw, tupleSpecOf(e.original), zone !== undefined ? { zone } : {})
       }
-      const gone = await this.socket.batch(Buffer.from(dw.bytes()), `IPCTNL_MSG_CT_DELETE of ${chunk.length} entries of ${ip}`, 0,
-        (k) => `IPCTNL_MSG_CT_DELETE ${describeTuple(chunk[k]!.original)}${conntrackZone(chunk[k]!) !== 0 ? ` zone ${conntrackZone(chunk[k]!)}` : ''} (entry of ${ip})`,
+      const gone = await this.socket.batch(Buffer.from(dw.bytes()), `IPCTNL_MSG_CT_DELETE of ${chunk.length} entries of ${what}`, 0,
+        (k) => `IPCTNL_MSG_CT_DELETE ${describeTuple(chunk[k]!.original)}${conntrackZone(chunk[k]!) !== 0 ? ` zone ${conntrackZone(chunk[k]!)}` : ''} (entry of ${what})`,
         (errno) => errno === ENOENT)
       deleted += chunk.length - gone
     }
