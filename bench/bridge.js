@@ -10,12 +10,12 @@
 //   3. 20 ADDs at once, wall time;
 //   4. ipMasq ADD and DEL, with plain ADD and DEL in the same rounds (the
 //      overhead of ipMasq is measured against those).
-import { spawn, spawnSync, execFileSync } from 'node:child_process'
+import { spawnSync, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { OFFICIAL, cleanEnv, fmt, median, requireFiles, requireRoot, timeExec } from './lib.js'
+import { OFFICIAL, cleanEnv, fmt, inNodeNamespace, median, requireFiles, requireRoot, timeConcurrent, timeExec } from './lib.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const OURS = join(root, 'bin', 'bridge')
@@ -26,19 +26,7 @@ requireRoot('bench:bridge')
 requireFiles([OURS, join(root, 'bin', 'host-local')], 'run `npm run build` first')
 requireFiles([`${OFFICIAL}/bridge`, `${OFFICIAL}/host-local`], 'the official plugins are missing: apt-get install containernetworking-plugins')
 
-if (process.argv[2] !== '--inner') {
-  // Outer: make the node namespace and run the bench inside it.
-  const node = `tscni-bbr-${process.pid}`
-  execFileSync('ip', ['netns', 'add', node])
-  try {
-    const r = spawnSync('ip', ['netns', 'exec', node, process.execPath, fileURLToPath(import.meta.url), '--inner', node], { stdio: 'inherit', env: cleanEnv({ ROUNDS: String(ROUNDS), SCALE: String(SCALE) }) })
-    process.exitCode = r.status ?? 1
-  } finally {
-    spawnSync('ip', ['netns', 'del', node])
-  }
-} else {
-  await inner()
-}
+if (inNodeNamespace(import.meta.url, 'tscni-bbr', { ROUNDS: String(ROUNDS), SCALE: String(SCALE) })) await inner()
 
 async function inner () {
   const work = mkdtempSync(join(tmpdir(), 'tscni-bench-bridge-'))
@@ -111,15 +99,7 @@ async function inner () {
     const concurrent = async (who) => {
       const ps = Array.from({ length: 20 }, () => newPod())
       const c = conf(who, `conc-${who}`, `cni-cc-${who}`, who === 'ours' ? '10.104.0.0/16' : '10.105.0.0/16')
-      const s = process.hrtime.bigint()
-      await Promise.all(ps.map((pod, i) => new Promise((resolve, reject) => {
-        const child = spawn(bin(who), [], { env: env(who, 'ADD', pod, `conc-${i}`), stdio: ['pipe', 'pipe', 'pipe'] })
-        let out = ''
-        child.stdout.on('data', (d) => { out += d })
-        child.on('close', (code) => code === 0 ? resolve() : reject(new Error(`${who} concurrent ADD ${i} exited ${code}: ${out}`)))
-        child.stdin.end(c)
-      })))
-      const ms = Number(process.hrtime.bigint() - s) / 1e6
+      const ms = await timeConcurrent(20, (i) => [bin(who), [], { env: env(who, 'ADD', ps[i], `conc-${i}`), input: c }])
       for (let i = 0; i < 20; i++) del(who, c, ps[i], `conc-${i}`)
       return ms
     }
