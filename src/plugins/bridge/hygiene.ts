@@ -128,7 +128,7 @@ export async function flushConntrack (ctx: Pick<PluginContext, 'caller' | 'log' 
   let ct: ConntrackService | undefined
   try {
     ct = ConntrackService.open({ namespace: ctx.caller.netns })
-    for (const a of addresses) deleted += await ct.deleteByAddress(a)
+    deleted = await ct.deleteByAddress(addresses) // one dump for every address
     if (deleted > 0) ctx.log.info(`deleted ${deleted} conntrack entr${deleted === 1 ? 'y' : 'ies'} of ${addresses.join(', ')}`)
   } catch (err) {
     ctx.log.warn(`conntrack entries of ${addresses.join(', ')} not deleted: ${(err as Error).message}`)
