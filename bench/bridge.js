@@ -44,7 +44,9 @@ async function inner () {
   })
   const env = (who, command, pod, id) => cleanEnv({
     CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/var/run/netns/${pod}`, CNI_IFNAME: 'eth0',
-    CNI_PATH: who === 'ours' ? join(root, 'bin') : OFFICIAL
+    CNI_PATH: who === 'ours' ? join(root, 'bin') : OFFICIAL,
+    // Our attachment records: the bench's own (the pods go with the bench), not the machine's /run/tscni.
+    ...(who === 'ours' ? { TSCNI_STATE_DIR: join(work, 'state') } : {})
   })
   const bin = (who) => who === 'ours' ? OURS : `${OFFICIAL}/bridge`
   const add = (who, c, pod, id) => timeExec(bin(who), [], { env: env(who, 'ADD', pod, id), input: c }).ms
