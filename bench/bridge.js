@@ -46,7 +46,8 @@ async function inner () {
     CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/var/run/netns/${pod}`, CNI_IFNAME: 'eth0',
     CNI_PATH: who === 'ours' ? join(root, 'bin') : OFFICIAL,
     // Our attachment records: the bench's own (the pods go with the bench), not the machine's /run/tscni.
-    ...(who === 'ours' ? { TSCNI_STATE_DIR: join(work, 'state') } : {})
+    // The exec path, also on a machine where an agent listens at the default socket.
+    ...(who === 'ours' ? { TSCNI_STATE_DIR: join(work, 'state'), TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') } : {})
   })
   const bin = (who) => who === 'ours' ? OURS : `${OFFICIAL}/bridge`
   const add = (who, c, pod, id) => timeExec(bin(who), [], { env: env(who, 'ADD', pod, id), input: c }).ms

@@ -24,7 +24,7 @@ netnsAdd(nsOurs)
 netnsAdd(nsGo)
 
 function env (command, ns, id) {
-  return cleanEnv({ CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/var/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: `${root}/bin:${OFFICIAL}` })
+  return cleanEnv({ CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: `/var/run/netns/${ns}`, CNI_IFNAME: 'eth0', CNI_PATH: `${root}/bin:${OFFICIAL}`, TSCNI_AGENT_SOCKET: '/run/tscni-bench/no-agent.sock' })
 }
 const loConf = JSON.stringify({ cniVersion: '1.0.0', name: 'lo', type: 'loopback' })
 const ipamConf = (dataDir, subnet) => JSON.stringify({

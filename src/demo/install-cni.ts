@@ -166,7 +166,8 @@ export function toolLauncher (name: string, version: string, installDir: string,
     'case $0 in */*) here=${0%/*} ;; *) here=. ;; esac',
     `[ -f "$here/${entry}" ] || here=${shellQuote(join(installDir, RUNTIME_DIR))}`,
     'unset NODE_OPTIONS NODE_EXTRA_CA_CERTS',
-    `exec ${shellQuote(nodePath)} "$here/${entry}" ${name} "$@"`,
+    // As bin/tscni (scripts/build-bin.mjs TOOL_NODE_FLAGS): a small young generation keeps the agent's RSS flat.
+    `exec ${shellQuote(nodePath)} --max-semi-space-size=4 "$here/${entry}" ${name} "$@"`,
     ''
   ].join('\n')
 }

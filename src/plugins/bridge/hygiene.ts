@@ -6,7 +6,7 @@
 //    replaced by the new holder's gratuitous ARP (the kernel keeps permanent
 //    entries and ignores updates within locktime).
 //  - ADD, container side: the container announces itself: arp_notify=1
-//    (gratuitous ARP, set with the other container sysctls in container.ts)
+//    (gratuitous ARP, set over netlink before link-up in container.ts)
 //    and ndisc_notify=1 for IPv6 (unsolicited neighbour advertisements with
 //    the override flag). The kernel sends both when the interface comes up,
 //    but at that moment the bridge has not yet enabled the host end as a port
