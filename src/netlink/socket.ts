@@ -2,7 +2,7 @@
 // RawNetlinkSocket), sequence numbers, replies matched by seq and port, ACKs,
 // dumps collected until NLMSG_DONE (retried when interrupted), timeouts,
 // several requests in flight, multicast delivery for event subscribers.
-import { readdirSync } from 'node:fs'
+import { fstatSync, readdirSync } from 'node:fs'
 import type { RawNetlinkSocket as RawSocketType, MessageInfo } from 'netlink/dist/raw.js'
 import { NetlinkDecodeError, NetlinkError, NetlinkOverrunError, NetlinkTimeoutError, type OperationContext } from './errors.js'
 import {
@@ -117,7 +117,7 @@ export class NetlinkSocket {
     // Our fds just before the socket is made: its fd is one of the new ones (fdOfNewSocket).
     let before: Set<string> | undefined
     const makeAndList = (): RawSocketType => {
-      if (wantOptions) before = new Set(readdirSync('/proc/self/fd'))
+      if (wantOptions) before = openFds()
       return make()
     }
     const raw = options.namespace !== undefined ? options.namespace.run(makeAndList) : makeAndList()
@@ -441,6 +441,22 @@ function loadGetsockopt (): Getsockopt {
 type Getsockname = (fd: number, addr: Buffer, len: number[]) => number
 let getsocknameFn: Getsockname | undefined
 const AF_NETLINK = 16
+
+/**
+ * The fds open now. The listing holds the directory fd readdir itself used,
+ * closed again by the time it returns (and the next socket may get its
+ * number): only fds still open count.
+ */
+function openFds (): Set<string> {
+  const out = new Set<string>()
+  for (const name of readdirSync('/proc/self/fd')) {
+    try {
+      fstatSync(Number(name))
+      out.add(name)
+    } catch {}
+  }
+  return out
+}
 
 function fdOfNewSocket (before: ReadonlySet<string>, port: number): number {
   getsocknameFn ??= loadKoffi().load('libc.so.6').func('int getsockname(int fd, _Out_ uint8_t *addr, _Inout_ uint32_t *len)') as Getsockname

@@ -169,7 +169,8 @@ runroot = "${runRoot}"
   t.same(cache, [], 'no libcni cache entries left for our containers')
   if (agent !== undefined) {
     const served = (await agent.status()).served
-    t.match(served, { bridge: { ADD: 2, DEL: 2 }, loopback: { ADD: 2 } }, `the agent served the ADDs and DELs: ${JSON.stringify(served)}`)
+    // The DELs may take the exec path: podman's cleanup process (conmon's exit command) runs without our environment.
+    t.match(served, { bridge: { ADD: 2 }, loopback: { ADD: 2 } }, `the agent served the ADDs: ${JSON.stringify(served)}`)
   }
 })
 }
