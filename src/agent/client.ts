@@ -15,3 +15,12 @@ export async function callAgent (socketPath: string, plugin: string, env: Record
     c.end(encodeRequest(plugin, env, stdin))
   })
 }
+
+/** Whether something accepts connections on a unix socket path. */
+export async function isListening (path: string): Promise<boolean> {
+  return await new Promise(resolve => {
+    const c = connect(path)
+    c.once('connect', () => { c.destroy(); resolve(true) })
+    c.once('error', () => { resolve(false) })
+  })
+}

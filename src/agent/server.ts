@@ -13,7 +13,7 @@
 // that outlives `requestTimeoutMs` is answered with error 11 while its work
 // finishes (still holding its attachment's turn).
 import { chmodSync, mkdirSync, statSync, unlinkSync, appendFileSync } from 'node:fs'
-import { createServer, connect, type Server, type Socket } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { dirname } from 'node:path'
 import { runPluginWith, pluginHandler, type Plugin } from '../cni/skel.js'
 import { registerInProcessPlugin, findInPath, runsInProcess } from '../cni/invoke.js'
@@ -27,6 +27,7 @@ import { loopback } from '../plugins/loopback/index.js'
 import { hostLocal } from '../plugins/host-local/index.js'
 import { openCaller, closeFd, type AgentCaller } from './caller.js'
 import { Watcher } from './watch.js'
+import { isListening } from './client.js'
 import { attachmentsDir } from '../plugins/bridge/attachments.js'
 import { NetNamespace } from '../netlink/netns.js'
 import { MAX_REQUEST, PROTOCOL, STATUS_PLUGIN, encodeFallback, encodeReply, parseRequest, type AgentRequest } from './protocol.js'
@@ -337,13 +338,4 @@ function cniVersionOf (stdin: Buffer): string | undefined {
   } catch {
     return undefined
   }
-}
-
-/** Whether something accepts connections on a unix socket path. */
-export async function isListening (path: string): Promise<boolean> {
-  return await new Promise(resolve => {
-    const c = connect(path)
-    c.once('connect', () => { c.destroy(); resolve(true) })
-    c.once('error', () => { resolve(false) })
-  })
 }

@@ -25,7 +25,6 @@
 // route lives in a namespace the demo made, every netlink socket is opened
 // inside one, and traffic flows only between them.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, accessSync, constants as fsc } from 'node:fs'
-import { spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,12 +35,11 @@ import { AddressService } from '../netlink/route/addresses.js'
 import { RouteService, type Route } from '../netlink/route/routes.js'
 import { RT_TABLE_MAIN } from '../netlink/route/route.js'
 import { AF_INET } from '../netlink/route/rtnetlink.js'
-import { CniRuntime, type CniResult, type NetworkConfigList, type RuntimeConf } from './runtime.js'
+import { CniRuntime, startAgent, type CniResult, type NetworkConfigList, type RuntimeConf } from './runtime.js'
 import { NamespaceAgent, type ProbeResult } from './probe.js'
 import { bold, dim, duration, green, red, table } from './report.js'
 import { callAgent } from '../agent/client.js'
 import { STATUS_PLUGIN } from '../agent/protocol.js'
-import { isListening } from '../agent/server.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const PLUGINS = ['loopback', 'bridge', 'host-local']
@@ -144,22 +142,6 @@ function isNativeClient (file: string): boolean {
   }
 }
 
-/** Starts `tscni agent` on a private socket; resolves once it accepts connections. */
-async function startAgent (socket: string, logFile: string): Promise<{ stop: () => Promise<void>, pid: number }> {
-  const child = spawn(join(ROOT, 'bin', 'tscni'), ['agent', '--socket', socket, '--log-file', logFile], { stdio: 'ignore' })
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  let gone = false
-  void exited.then(() => { gone = true })
-  for (let i = 0; !(await isListening(socket)); i++) {
-    if (gone || i > 400) {
-      child.kill('SIGKILL')
-      throw new Error(`the agent did not start: ${existsSync(logFile) ? readFileSync(logFile, 'utf8') : 'no log'}`)
-    }
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-  return { pid: child.pid ?? 0, stop: async () => { if (!gone) child.kill('SIGTERM'); await exited } }
-}
-
 function conflist (node: DemoNode, dataDir: string): NetworkConfigList {
   return {
     cniVersion: '1.0.0',
@@ -242,7 +224,7 @@ async function run (options: Options, signals: { interrupted: string | undefined
     let agentEnv: NodeJS.ProcessEnv = { ...stateEnv, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
     const execEnv: NodeJS.ProcessEnv = { ...stateEnv, TSCNI_AGENT_SOCKET: join(work, 'no-agent.sock') }
     if (native) {
-      const agent = await startAgent(agentSocket, join(work, 'agent.log'))
+      const agent = await startAgent(join(ROOT, 'bin', 'tscni'), agentSocket, join(work, 'agent.log'))
       agentEnv = { ...stateEnv, TSCNI_AGENT_SOCKET: agentSocket }
       cleanup.push('stop the tscni agent', async () => {
         const status = await callAgent(agentSocket, STATUS_PLUGIN, {}).catch(() => undefined)

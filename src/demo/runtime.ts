@@ -22,9 +22,10 @@
 // Only src/demo and src/cni may start processes, and this one starts nothing
 // but CNI plugins.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { NetNamespace } from '../netlink/netns.js'
+import { isListening } from '../agent/client.js'
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'GC' | 'STATUS' | 'VERSION'
 
@@ -494,4 +495,20 @@ export function versionAtLeast (version: string, minimum: string): boolean {
     if (x !== y) return x > y
   }
   return true
+}
+
+/** Starts `tscni agent` (cli: bin/tscni) on a private socket, as a node's service manager would; resolves once it accepts connections. */
+export async function startAgent (cli: string, socket: string, logFile: string): Promise<{ stop: () => Promise<void>, pid: number }> {
+  const child = spawn(cli, ['agent', '--socket', socket, '--log-file', logFile], { stdio: 'ignore' })
+  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  let gone = false
+  void exited.then(() => { gone = true })
+  for (let i = 0; !(await isListening(socket)); i++) {
+    if (gone || i > 400) {
+      child.kill('SIGKILL')
+      throw new Error(`the agent did not start: ${existsSync(logFile) ? readFileSync(logFile, 'utf8') : 'no log'}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  return { pid: child.pid ?? 0, stop: async () => { if (!gone) child.kill('SIGTERM'); await exited } }
 }

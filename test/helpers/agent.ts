@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { callAgent } from '../../src/agent/client.js'
 import { STATUS_PLUGIN } from '../../src/agent/protocol.js'
-import { isListening } from '../../src/agent/server.js'
+import { isListening } from '../../src/agent/client.js'
 import { BIN_DIR, makeTempDir } from './bridge.js'
 
 interface Teardown { teardown: (fn: () => void | Promise<void>) => void }
