@@ -101,18 +101,7 @@ export interface ConntrackEntry {
 }
 
 /** The tuple of a request: addresses and protocol; ports for TCP/UDP/SCTP/DCCP, id/type/code for ICMP(v6). */
-export interface ConntrackTupleSpec {
-  src: string
-  dst: string
-  protocol: number
-  srcPort?: number
-  dstPort?: number
-  icmpId?: number
-  icmpType?: number
-  icmpCode?: number
-  /** CTA_TUPLE_ZONE. */
-  zone?: number
-}
+export type ConntrackTupleSpec = Omit<ConntrackTuple, 'unknown'>
 
 /** Kernel-side filters of a dump (all optional; each narrows the result). */
 export interface ConntrackListFilter {
