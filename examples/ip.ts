@@ -12,8 +12,12 @@ import {
   IFF_PORTSEL, IFF_NOTRAILERS, IFF_LOWER_UP, IFF_DORMANT, IFF_ECHO, IFA_F_SECONDARY, IFA_F_TENTATIVE, IFA_F_DEPRECATED,
   IFA_F_HOMEADDRESS, IFA_F_NODAD, IFA_F_MANAGETEMPADDR, IFA_F_NOPREFIXROUTE, IFA_F_MCAUTOJOIN, IFA_F_PERMANENT,
   IFA_F_DADFAILED, IFA_F_OPTIMISTIC, IFA_F_STABLE_PRIVACY, NUD_NOARP, NTF_PROXY, NTF_ROUTER, FR_ACT_TO_TBL,
+  FIB_RULE_IIF_DETACHED, FIB_RULE_OIF_DETACHED, FIB_RULE_UNRESOLVED,
   type Link, type Address, type Route, type Neighbour, type Rule
 } from 'tscni/netlink'
+
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 type Json = Record<string, unknown>
 
@@ -119,7 +123,11 @@ function neighbourJson (n: Neighbour, names: Map<number, string>): Json {
   return o
 }
 
-function ruleJson (r: Rule): Json {
+/**
+ * A rule in the words `ip -j rule show` prints (iproute2 6.1's print_rule);
+ * the tests compare our decoded rules with iproute2 through it.
+ */
+export function ruleJson (r: Rule): Json {
   const o: Json = { priority: r.priority }
   if (r.invert) o.not = null
   if (r.src !== undefined) { const [a, l] = r.src.split('/'); o.src = a; o.srclen = Number(l) } else o.src = 'all'
@@ -129,8 +137,8 @@ function ruleJson (r: Rule): Json {
     o.fwmark = hex(r.fwmark ?? 0)
     if (r.fwmask !== undefined && r.fwmask !== 0xffffffff) o.fwmask = hex(r.fwmask)
   }
-  if (r.iif !== undefined) o.iif = r.iif
-  if (r.oif !== undefined) o.oif = r.oif
+  if (r.iif !== undefined) { o.iif = r.iif; if ((r.flags & FIB_RULE_IIF_DETACHED) !== 0) o.iif_detached = null }
+  if (r.oif !== undefined) { o.oif = r.oif; if ((r.flags & FIB_RULE_OIF_DETACHED) !== 0) o.oif_detached = null }
   if (r.l3mdev) o.l3mdev = null
   if (r.uidRange !== undefined) { o.uid_start = r.uidRange.start; o.uid_end = r.uidRange.end }
   if (r.ipProto !== undefined) o.ipproto = IPPROTO[r.ipProto] ?? String(r.ipProto)
@@ -140,7 +148,10 @@ function ruleJson (r: Rule): Json {
   }
   if (r.table !== 0) o.table = TABLES[r.table] ?? String(r.table)
   if (r.suppressPrefixlen !== undefined) o.suppress_prefixlen = r.suppressPrefixlen
-  if (r.goto !== undefined) o.goto = r.goto
+  if (r.suppressIfgroup !== undefined) o.suppress_ifgroup = String(r.suppressIfgroup)
+  if (r.tunId !== undefined) o.tun_id = Number(r.tunId)
+  if (r.flow !== undefined) { if (r.flow >>> 16 !== 0) o.flow_from = String(r.flow >>> 16); o.flow_to = String(r.flow & 0xffff) }
+  if (r.goto !== undefined) { o.goto = r.goto; if ((r.flags & FIB_RULE_UNRESOLVED) !== 0) o.unresolved = null }
   if (r.action !== FR_ACT_TO_TBL && r.actionName !== 'goto') o.action = r.actionName
   if (r.protocol !== undefined && r.protocol !== 0 && r.protocol !== 2) o.protocol = PROTOCOLS[r.protocol] ?? String(r.protocol)
   return o
@@ -203,7 +214,10 @@ async function main (argv: string[]): Promise<unknown> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (out) => { process.stdout.write(JSON.stringify(out) + '\n') },
-  (err: Error) => { process.stderr.write(`ip: ${err.message}\n`); process.exitCode = 1 }
-)
+// Run as a program (not when a test imports ruleJson).
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (out) => { process.stdout.write(JSON.stringify(out) + '\n') },
+    (err: Error) => { process.stderr.write(`ip: ${err.message}\n`); process.exitCode = 1 }
+  )
+}
