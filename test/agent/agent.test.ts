@@ -15,6 +15,7 @@ import {
   type Env, type RunResult
 } from '../helpers/bridge.js'
 import { startAgent, type TestAgent } from '../helpers/agent.js'
+import { createNamespace } from '../helpers/netns.js'
 
 const skip = skipReason() ?? (spawnSync('file', ['-b', join(BIN_DIR, 'bridge')], { encoding: 'utf8' }).stdout.startsWith('ELF') ? undefined : 'bin/bridge is not the native client (no C compiler at build time)')
 const LOOPBACK = join(BIN_DIR, 'loopback')
@@ -228,7 +229,7 @@ t.test('50 concurrent ADDs, then 50 DELs, through the agent', { skip }, async t 
   const env = setupEnv(t, 'c50')
   const conf = env.config({}, { subnet: '10.80.0.0/24' })
   const pods = Array.from({ length: 50 }, (_, i) => i)
-  const ns = pods.map(i => { const n = `${env.pod}-${i}`; spawnSync('ip', ['netns', 'add', n]); t.teardown(() => { spawnSync('ip', ['netns', 'del', n]) }); return n })
+  const ns = pods.map(i => { const n = `${env.pod}-${i}`; createNamespace(n).close(); t.teardown(() => { spawnSync('ip', ['netns', 'del', n]) }); return n })
   const adds = await Promise.all(pods.map(async i => await runPluginAsync({ node: env.node, command: 'ADD', containerId: `c${i}`, netns: nsPath(ns[i]!), ifname: 'eth0', config: conf, extraEnv: via(agent) })))
   t.same(adds.filter(r => r.code !== 0).map(r => r.stdout), [], 'every ADD succeeded')
   const ips = new Set(adds.map(r => r.json?.ips?.[0]?.address))

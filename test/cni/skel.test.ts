@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { runPluginWith, pluginHandler, isOwnNetns, type Plugin, type PluginContext } from '../../src/cni/skel.js'
 import { CniError, ErrTryAgainLater } from '../../src/cni/errors.js'
 import { SUPPORTED_VERSIONS } from '../../src/cni/version.js'
+import { createNamespace } from '../helpers/netns.js'
 
 interface Run { code: number, out: string, err: string, json: any, calls: string[], ctx?: PluginContext }
 
@@ -370,10 +371,10 @@ t.test('own netns refused with 8 before the plugin runs (ADD, DEL), unless overr
   t.equal((await run({ ...BASE_ENV, CNI_COMMAND: 'CHECK', CNI_NETNS: '/proc/self/ns/net' }, conf('1.0.0'))).code, 0)
 })
 
-t.test('own netns check against a different namespace passes', { skip: process.getuid?.() !== 0 ? 'needs root: ip netns add' : false }, async t => {
+t.test('own netns check against a different namespace passes', { skip: process.getuid?.() !== 0 ? 'needs root: creates a network namespace' : false }, async t => {
   const { execFileSync } = await import('node:child_process')
   const name = `tscni-skel-${process.pid}`
-  execFileSync('ip', ['netns', 'add', name])
+  createNamespace(name).close()
   t.teardown(() => { execFileSync('ip', ['netns', 'del', name]) })
   const path = `/var/run/netns/${name}`
   t.equal(isOwnNetns(path), false)

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { setKernelDefaults } from './kernel-defaults.js'
+import { createNamespace } from './netns.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN_DIR = join(ROOT, 'bin')
@@ -51,9 +51,8 @@ export function uniqueName (what: string): string {
 /** ip netns add NAME, with the kernel's sysctl defaults (not the root namespace's); removed in teardown (also on failure). */
 export function makeNamespace (t: Teardown, what: string): string {
   const name = uniqueName(what)
-  execFileSync('ip', ['netns', 'add', name])
+  createNamespace(name).close()
   t.teardown(() => { deleteNamespace(name) })
-  setKernelDefaults(name)
   return name
 }
 

@@ -6,6 +6,7 @@
 // ChurnRunner (same three calls).
 import { spawn } from 'node:child_process'
 import { NetNamespace } from '../../src/netlink/netns.js'
+import { createNamespace } from './netns.js'
 import { BIN_DIR, OUR_BRIDGE, TEST_AGENT_SOCKET } from './bridge.js'
 
 export interface AddOutcome {
@@ -72,7 +73,7 @@ export async function runChurn (o: ChurnOptions): Promise<ChurnStats> {
   let podCounter = 0
   const newPod = (): string => {
     const name = `${o.prefix}-${process.pid}-${++podCounter}`
-    NetNamespace.create(name).close()
+    createNamespace(name).close()
     return name
   }
   const worker = async (): Promise<void> => {

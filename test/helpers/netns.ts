@@ -28,6 +28,24 @@ export interface TestNamespace {
 
 let counter = 0
 
+/**
+ * The one way a test makes a network namespace: `ip netns add NAME` (as
+ * NetNamespace.create) with the kernel's sysctl defaults written into it, so
+ * nothing a test observes depends on the root namespace it would otherwise
+ * inherit from. Returns an open handle; the caller deletes the namespace.
+ */
+export function createNamespace (name: string): NetNamespace {
+  const ns = NetNamespace.create(name)
+  try {
+    setKernelDefaults(name)
+  } catch (err) {
+    ns.close()
+    NetNamespace.delete(name)
+    throw err
+  }
+  return ns
+}
+
 function run (cmd: string, args: string[]): string {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -47,12 +65,11 @@ export function withNamespaces (t: Teardown, n: number): TestNamespace[] {
   const id = ++counter
   for (let i = 0; i < n; i++) {
     const name = `tscni-${process.pid}-${id}-${i}`
-    const ns = NetNamespace.create(name)
+    const ns = createNamespace(name)
     t.teardown(() => {
       ns.close()
       NetNamespace.delete(name)
     })
-    setKernelDefaults(name)
     out.push({
       name,
       ns,

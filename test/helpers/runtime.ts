@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { setKernelDefaults } from './kernel-defaults.js'
+import { createNamespace } from './netns.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** Our plugins as `npm run build` makes them; TSCNI_PLUGIN_DIR overrides (e.g. /usr/lib/cni to compare). */
@@ -34,9 +34,8 @@ export function uniqueName (what: string): string {
 /** ip netns add, with the kernel's sysctl defaults (not the root namespace's); removed in teardown, also on failure. */
 export function makeNamespace (t: Teardown, what: string): string {
   const name = uniqueName(what)
-  execFileSync('ip', ['netns', 'add', name])
+  createNamespace(name).close()
   t.teardown(() => { spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' }) })
-  setKernelDefaults(name)
   return name
 }
 

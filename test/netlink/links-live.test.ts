@@ -4,6 +4,7 @@ import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { NetNamespace } from '../../src/netlink/netns.js'
 import { NetlinkSocket } from '../../src/netlink/socket.js'
+import { createNamespace } from '../helpers/netns.js'
 import { NetlinkError, isErrno } from '../../src/netlink/errors.js'
 import { KernelFeatureError, LinkService, buildGetLinkRequest } from '../../src/netlink/route/links.js'
 import { MACVLAN_MODE_BRIDGE } from '../../src/netlink/route/kinds/macvlan.js'
@@ -50,9 +51,9 @@ const bridgePort = (ns: string, dev: string): Record<string, unknown> | undefine
 /** Two fresh namespaces, a LinkService in each; everything removed at teardown. */
 function setup (t: Test): { a: string, b: string, nsA: NetNamespace, nsB: NetNamespace, links: LinkService, linksB: LinkService } {
   const a = uniqueName('a'); const b = uniqueName('b')
-  const nsA = NetNamespace.create(a)
+  const nsA = createNamespace(a)
   t.teardown(() => { nsA.close(); NetNamespace.delete(a) })
-  const nsB = NetNamespace.create(b)
+  const nsB = createNamespace(b)
   t.teardown(() => { nsB.close(); NetNamespace.delete(b) })
   const sockA = NetlinkSocket.open({ namespace: nsA, extendedAck: true })
   t.teardown(() => { sockA.close() })

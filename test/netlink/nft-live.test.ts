@@ -2,6 +2,7 @@
 // are per network namespace; the root namespace's ruleset is never touched).
 // `nft -j list ruleset` inside the namespace is the independent oracle.
 import t, { type Test } from 'tap'
+import { createNamespace } from '../helpers/netns.js'
 import { execFileSync } from 'node:child_process'
 import { NetNamespace, NetlinkError } from '../../src/netlink/index.js'
 import {
@@ -16,7 +17,7 @@ interface Ns { name: string, ns: NetNamespace, nft: NftService }
 
 function namespace (t: Test): Ns {
   const name = `tscni-nft-${process.pid}-${counter++}`
-  const ns = NetNamespace.create(name)
+  const ns = createNamespace(name)
   const nft = NftService.open({ namespace: ns })
   t.teardown(() => {
     nft.close()
