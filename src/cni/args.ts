@@ -2,7 +2,7 @@
 // config's `args.cni` and `runtimeConfig` (capabilities) sections.
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig } from './errors.js'
 import { fieldCI, goQuote, goQuoteList, isObject, jsonTypeName, type JSONObject } from './json.js'
-import { canonicalIP } from './result.js'
+import { canonicalIP } from '../netlink/addr.js'
 
 /** Turns one CNI_ARGS value into a typed one; throws an Error whose message explains (Go's UnmarshalText). */
 export type ArgParser<T> = (value: string) => T

@@ -1,7 +1,7 @@
 // CNI results in the three shapes of the spec's history (0.1/0.2, 0.3/0.4,
 // 1.0/1.1): parsing with the config's version, conversion between any two
 // versions exactly as the Go library converts, and the byte layout Go prints.
-import { formatIPv4, formatIPv6, parseIP } from '../netlink/addr.js'
+import { canonicalCIDR, canonicalIP, isIPv4Text } from '../netlink/addr.js'
 import { CURRENT_VERSION } from './version.js'
 import { fieldCI, goQuote, isObject, jsonTypeName, marshalIndent, type JSONObject } from './json.js'
 
@@ -309,44 +309,9 @@ function parseCIDRText (v: unknown, path: string): string {
   return c
 }
 
-/** Go's net.IP text of an address: RFC 5952, and an IPv4-mapped IPv6 address as IPv4. Undefined if invalid. */
-export function canonicalIP (text: string): string | undefined {
-  if (text.includes('%')) return undefined
-  const b = parseIP(text)
-  if (b === undefined) return undefined
-  return formatGoIP(b)
-}
-
-/** Go's IPNet text of "ip/len" (the host bits are kept, as Go keeps them). Undefined if invalid. */
-export function canonicalCIDR (text: string): string | undefined {
-  const slash = text.indexOf('/')
-  if (slash < 0 || text.includes('%')) return undefined
-  const b = parseIP(text.slice(0, slash))
-  const p = text.slice(slash + 1)
-  if (b === undefined || !/^\d{1,3}$/.test(p)) return undefined
-  let len = Number(p)
-  if (len > b.length * 8) return undefined
-  if (isV4Mapped(b)) len = Math.max(0, len - 96)
-  return formatGoIP(b) + '/' + String(len)
-}
-
-function isV4Mapped (b: Uint8Array): boolean {
-  if (b.length !== 16) return false
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false
-  return b[10] === 0xff && b[11] === 0xff
-}
-
-function formatGoIP (b: Uint8Array): string {
-  if (b.length === 4) return formatIPv4(b, 0)
-  return isV4Mapped(b) ? formatIPv4(b, 12) : formatIPv6(b, 0)
-}
-
 /** "4" when the address (CIDR or bare, IPv4-mapped included) is IPv4, else "6" (Go's `IP.To4() != nil`). */
 export function ipVersionOf (address: string): '4' | '6' {
-  const slash = address.indexOf('/')
-  const b = parseIP(slash < 0 ? address : address.slice(0, slash))
-  if (b !== undefined) return b.length === 4 || isV4Mapped(b) ? '4' : '6'
-  return address.includes(':') ? '6' : '4'
+  return isIPv4Text(address) ? '4' : '6'
 }
 
 // ---- conversion ------------------------------------------------------------

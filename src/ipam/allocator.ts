@@ -3,7 +3,7 @@
 // address per range set, a requested address when one falls in the set,
 // otherwise round robin from the set's last reserved address. The store is an
 // interface, so this layer is tested without a disk; locking is the caller's.
-import { type IP, formatIPText, ipEqual, nextIP } from './ip.js'
+import { type IP, formatIPText, ipEqual, nextIP } from '../netlink/addr.js'
 import type { Range } from './range.js'
 import type { RangeSet } from './range-set.js'
 

@@ -1,7 +1,7 @@
 // host-local GC as a library call, for the plugin's GC command and for
 // `tscni gc` (which prints what goes, or with --dry-run what would go).
 import type { GCAttachment } from '../cni/gc.js'
-import { parseIPText } from './ip.js'
+import { parseIPText } from '../netlink/addr.js'
 import { HostLocalStore, goTrimSpace, reservationKey } from './store.js'
 
 export interface ReservationGCOptions {

@@ -1,6 +1,6 @@
 // A range set: ranges of one family that form a single pool. host-local
 // allocates one address per set (backend/allocator/range_set.go).
-import { type IP, formatIPText } from './ip.js'
+import { type IP, formatIPText } from '../netlink/addr.js'
 import { InvalidRangeError, type Range, type RangeSpec, parseRange } from './range.js'
 
 export class RangeSet {

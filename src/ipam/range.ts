@@ -4,7 +4,7 @@
 // (backend/allocator/range.go), so users see the messages they know.
 import {
   type CIDR, type IP, bitsOf, formatIPText, ipCompare, lastOf, networkOf, nextIP, parseCIDRText, parseIPText
-} from './ip.js'
+} from '../netlink/addr.js'
 
 /** A range as written in the config (after the JSON shape check), with where it came from. */
 export interface RangeSpec {

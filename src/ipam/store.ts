@@ -29,7 +29,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { LOCK_EX, LOCK_NB, LOCK_UN, flock, flockAsync } from '../netlink/libc.js'
-import { type IP, formatIPText, parseIPText } from './ip.js'
+import { type IP, formatIPText, parseIPText } from '../netlink/addr.js'
 import type { AllocatorStore } from './allocator.js'
 
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks'

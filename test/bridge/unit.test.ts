@@ -2,7 +2,7 @@
 // name retry, and the ADD step runner's rollback order.
 import t from 'tap'
 import { calcGateways } from '../../src/plugins/bridge/gateways.js'
-import { canonicalPrefix, firstHost, formatAddress, formatIPNet, isDefaultRoute, netContains, parseIPNet } from '../../src/plugins/bridge/ipnet.js'
+import { canonicalPrefix, firstHost, formatAddress, formatIPNet, isDefaultRoute, netContains, parseIPNet } from '../../src/netlink/addr.js'
 import { createVethPair, randomVethName } from '../../src/plugins/bridge/host.js'
 import { runSteps, type AddState, type AddStep } from '../../src/plugins/bridge/add.js'
 import { NetlinkError } from '../../src/netlink/errors.js'

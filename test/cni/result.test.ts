@@ -5,9 +5,10 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import {
-  convertResult, formatResult, parseResult, parsePrevResult, toResult, ipVersionOf, canonicalCIDR, canonicalIP,
+  convertResult, formatResult, parseResult, parsePrevResult, toResult, ipVersionOf,
   type Result, type Result040, type Result020
 } from '../../src/cni/result.js'
+import { canonicalCIDR, canonicalIP } from '../../src/netlink/addr.js'
 
 const full11: Result = {
   cniVersion: '1.1.0',

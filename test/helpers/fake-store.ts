@@ -1,7 +1,7 @@
 // An in-memory AllocatorStore (upstream's backend/testing/fake_store.go), so
 // the allocator is tested without a disk.
 import type { AllocatorStore } from '../../src/ipam/allocator.js'
-import { type IP, formatIPText, parseIPText } from '../../src/ipam/ip.js'
+import { type IP, formatIPText, parseIPText } from '../../src/netlink/addr.js'
 
 export class FakeStore implements AllocatorStore {
   /** address text -> key ("id\r\nifname", or a bare id). */

@@ -3,7 +3,7 @@
 // of main.go (one address per set, release on failure, leftover requests).
 import t from 'tap'
 import { AllocationError, DryRunStore, IPAllocator, RangeIterator, allocateAll } from '../../src/ipam/allocator.js'
-import { formatIPText, parseIPText, type IP } from '../../src/ipam/ip.js'
+import { formatIPText, parseIPText, type IP } from '../../src/netlink/addr.js'
 import { type RangeSet, parseRangeSet } from '../../src/ipam/range-set.js'
 import type { RangeSpec } from '../../src/ipam/range.js'
 import { FakeStore } from '../helpers/fake-store.js'

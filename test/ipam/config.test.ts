@@ -9,7 +9,7 @@ import { CniError } from '../../src/cni/errors.js'
 import { validateWith } from '../../src/cni/config.js'
 import { type IPAMConfig, loadIPAMConfig, parseIPAMArgs } from '../../src/ipam/config.js'
 import { schema } from '../../src/ipam/config-schema.js'
-import { formatIPText } from '../../src/ipam/ip.js'
+import { formatIPText } from '../../src/netlink/addr.js'
 import { parseResolvConf, readResolvConf } from '../../src/ipam/resolv-conf.js'
 
 type Conf = Record<string, unknown>

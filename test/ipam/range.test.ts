@@ -2,7 +2,7 @@
 // validation error of upstream's range.go / range_set.go, and the overlap
 // table of range_test.go.
 import t from 'tap'
-import { formatIPText, nextIP, parseCIDRText, parseIPText, type IP } from '../../src/ipam/ip.js'
+import { formatIPText, nextIP, parseCIDRText, parseIPText, type IP } from '../../src/netlink/addr.js'
 import { InvalidRangeError, parseRange, type RangeSpec } from '../../src/ipam/range.js'
 import { parseRangeSet } from '../../src/ipam/range-set.js'
 

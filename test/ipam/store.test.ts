@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, u
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HostLocalStore, goTrimSpace, isSafePathComponent, reservationKey } from '../../src/ipam/store.js'
-import { formatIPText, parseIPText, type IP } from '../../src/ipam/ip.js'
+import { formatIPText, parseIPText, type IP } from '../../src/netlink/addr.js'
 
 const ip = (s: string): IP => parseIPText(s)!
 

@@ -12,7 +12,7 @@ import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import { loadBridgeConfig, type BridgeConfig } from './config.js'
 import { envMac } from './add.js'
 import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
-import { canonicalPrefix, formatAddress, isIPv4Text, parseAddress } from './ipnet.js'
+import { canonicalPrefix, formatAddress, isIPv4Text, parseIP } from '../../netlink/addr.js'
 import { checkBridgeState, checkContainerMTU, checkRouterAdvertisements, configuredMTU } from './check-state.js'
 import { checkAttachmentRules, hostVethHint } from './check-rules.js'
 
@@ -88,7 +88,7 @@ async function checkAddressesAndRoutes (container: NamespaceHandles, ifname: str
 }
 
 function canonicalAddress (text: string): string | undefined {
-  const b = parseAddress(text)
+  const b = parseIP(text)
   return b === undefined ? undefined : formatAddress(b)
 }
 

@@ -12,7 +12,7 @@ import type { RouteService } from '../../netlink/route/routes.js'
 import { RTPROT_BOOT, RT_SCOPE_UNIVERSE } from '../../netlink/route/route.js'
 import { AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import type { Result } from '../../cni/result.js'
-import { isIPv4Text } from './ipnet.js'
+import { isIPv4Text } from '../../netlink/addr.js'
 
 /** Upstream's dadSettleTimeout and SETTLE_INTERVAL. */
 export const DAD_SETTLE_TIMEOUT_MS = 5000

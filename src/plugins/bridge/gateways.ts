@@ -3,7 +3,7 @@
 // address when the bridge is the gateway, isDefaultGateway adds a default
 // route per family, and the bridge's gateway addresses are collected.
 import type { IPConfig, Route } from '../../cni/result.js'
-import { firstHost, formatAddress, isDefaultRoute, parseIPNet, type IPNet } from './ipnet.js'
+import { firstHost, formatAddress, isDefaultRoute, isIPv4Text, parseIPNet, type IPNet } from '../../netlink/addr.js'
 
 /** Index of the container interface in the result's interfaces. */
 export const CONTAINER_INTERFACE_INDEX = 2
@@ -63,5 +63,5 @@ export function calcGateways (ips: IPConfig[], routes: Route[], o: GatewayOption
 }
 
 function familyOfText (cidr: string): 4 | 6 {
-  return cidr.includes(':') ? 6 : 4
+  return isIPv4Text(cidr) ? 4 : 6
 }

@@ -14,7 +14,7 @@ import type { BridgeConfig } from './config.js'
 import { wantsVlanFiltering } from './config.js'
 import type { NamespaceHandles } from './session.js'
 import type { FamilyGateways } from './gateways.js'
-import { formatIPNet, netContains, parseIPNet, type IPNet } from './ipnet.js'
+import { formatIPNet, netContains, parseIPNet, type IPNet } from '../../netlink/addr.js'
 
 /** Host-side sysctl write (in the host handles' namespace); errors are returned, not thrown. */
 function writeHostSysctl (host: NamespaceHandles, key: string, value: string): Error | undefined {

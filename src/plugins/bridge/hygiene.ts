@@ -20,6 +20,7 @@
 import type { PluginContext } from '../../cni/skel.js'
 import { ConntrackService } from '../../netlink/conntrack/service.js'
 import { isErrno } from '../../netlink/errors.js'
+import { isIPv4Text } from '../../netlink/addr.js'
 import { readSysctl, writeSysctl } from '../../netlink/netns.js'
 import { NeighbourService } from '../../netlink/route/neighbours.js'
 import type { AddState } from './add.js'
@@ -64,7 +65,7 @@ export async function ipReuseHygiene (s: AddState): Promise<void> {
   } catch (err) {
     throw new Error(`failed to delete stale neighbour entries for ${addresses.join(', ')}: ${(err as Error).message}`, { cause: err })
   }
-  if (addresses.some(a => a.includes(':'))) {
+  if (addresses.some(a => !isIPv4Text(a))) {
     try {
       writeSysctl(`net/ipv6/conf/${s.ctx.ifname}/ndisc_notify`, '1', s.sandbox)
     } catch (err) {

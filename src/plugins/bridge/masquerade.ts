@@ -13,6 +13,7 @@
 // rules by comment alone: no addresses needed, which is why our DEL works
 // after the namespace is gone (upstream's leaks there, #810).
 import { isErrno } from '../../netlink/errors.js'
+import { isIPv4Text } from '../../netlink/addr.js'
 import { retryOnVanishedRule } from './nft-retry.js'
 import { sha512Hex } from './sha512.js'
 import type { GCAttachment } from '../../cni/gc.js'
@@ -135,7 +136,7 @@ function masqExpressions (cidr: string): NftRule['expressions'] {
   const ip = cidr.slice(0, slash)
   // `daddr != cidr` is `daddr != subnet`: the builder compares only the prefix bits.
   const b = new NftRuleBuilder(FAMILY)
-  return (ip.includes(':') ? b.ip6Saddr(ip).ip6Daddr(cidr, 'neq') : b.ipSaddr(ip).ipDaddr(cidr, 'neq')).masquerade().build()
+  return (!isIPv4Text(ip) ? b.ip6Saddr(ip).ip6Daddr(cidr, 'neq') : b.ipSaddr(ip).ipDaddr(cidr, 'neq')).masquerade().build()
 }
 
 /**
