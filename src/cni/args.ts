@@ -1,7 +1,7 @@
 // Per-invocation arguments: CNI_ARGS ("K=V;K=V", lib types.LoadArgs) and the
 // config's `args.cni` and `runtimeConfig` (capabilities) sections.
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetworkConfig } from './errors.js'
-import { fieldCI, goQuote, goQuoteList, isObject, jsonTypeName, type JSONObject } from './json.js'
+import { goQuote, goQuoteList, isObject, jsonTypeName, typedField, type JSONObject } from './json.js'
 import { canonicalIP } from '../netlink/addr.js'
 
 /** Turns one CNI_ARGS value into a typed one; throws an Error whose message explains (Go's UnmarshalText). */
@@ -101,10 +101,7 @@ export function capabilityMAC (config: JSONObject): string | undefined {
 export function capabilityIPRanges (config: JSONObject): unknown[] | undefined {
   const rc = runtimeConfig(config)
   if (rc === undefined) return undefined
-  const v = fieldCI(rc, 'ipRanges')
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v)) throw wrongType('runtimeConfig.ipRanges', 'an array of range sets', v)
-  return v
+  return typedField(rc, 'ipRanges', 'array', v => wrongType('runtimeConfig.ipRanges', 'an array of range sets', v))
 }
 
 /** `args.cni.ips`. */
@@ -120,24 +117,17 @@ export function argsCniMAC (config: JSONObject): string | undefined {
 }
 
 function section (o: JSONObject, key: string, path: string): JSONObject | undefined {
-  const v = fieldCI(o, key)
-  if (v === undefined || v === null) return undefined
-  if (!isObject(v)) throw wrongType(path, 'an object', v)
-  return v
+  return typedField(o, key, 'object', v => wrongType(path, 'an object', v))
 }
 
+/** A string option; "" is no value (upstream tests `!= ""`). */
 function optString (o: JSONObject, key: string, path: string): string | undefined {
-  const v = fieldCI(o, key)
-  if (v === undefined || v === null || v === '') return undefined
-  if (typeof v !== 'string') throw wrongType(path, 'a string', v)
-  return v
+  const v = typedField(o, key, 'string', got => wrongType(path, 'a string', got))
+  return v === '' ? undefined : v
 }
 
 function stringList (o: JSONObject, key: string, path: string): string[] | undefined {
-  const v = fieldCI(o, key)
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw wrongType(path, 'an array of strings', v)
-  return v as string[]
+  return typedField(o, key, 'strings', v => wrongType(path, 'an array of strings', v))
 }
 
 function wrongType (path: string, expected: string, got: unknown): CniError {

@@ -41,10 +41,10 @@ export function parseNetworkConfig (stdin: Uint8Array | string): NetworkConfig {
 /** The config's `name`: a string (else 6), present (else 7), valid (else 7 with the name as details). */
 export function checkNetworkName (config: JSONObject): string {
   const name = fieldCI(config, 'name')
-  if (name !== undefined && name !== null && typeof name !== 'string') {
+  if (name !== undefined && typeof name !== 'string') {
     throw new CniError(ErrDecodingFailure, `error unmarshall network config: field "name" must be a string, got ${jsonTypeName(name)}`)
   }
-  if (name === undefined || name === null || name === '') throw new CniError(ErrInvalidNetworkConfig, 'missing network name')
+  if (name === undefined || name === '') throw new CniError(ErrInvalidNetworkConfig, 'missing network name')
   if (!VALID_NAME.test(name)) throw new CniError(ErrInvalidNetworkConfig, 'invalid characters found in network name', name)
   return name
 }
@@ -71,7 +71,7 @@ export function parseConfigJSON (stdin: Uint8Array | string): JSONObject {
 /** The config's cniVersion ("0.1.0" when absent, null or ""); a non-string → 6. */
 export function configVersion (config: JSONObject): string {
   const v = fieldCI(config, 'cniVersion')
-  if (v === undefined || v === null || v === '') return DEFAULT_CONFIG_VERSION
+  if (v === undefined || v === '') return DEFAULT_CONFIG_VERSION
   if (typeof v !== 'string') {
     throw new CniError(ErrDecodingFailure, `decoding version from network config: field "cniVersion" must be a string, got ${jsonTypeName(v)}`)
   }

@@ -15,7 +15,7 @@ export interface GCAttachment {
  */
 export function readGCAttachments (config: JSONObject, key = 'cni.dev/valid-attachments'): GCAttachment[] | undefined {
   const list = fieldCI(config, key)
-  if (list === undefined || list === null) return undefined
+  if (list === undefined) return undefined
   const bad = (path: string, expected: string, got: unknown): CniError =>
     new CniError(ErrInvalidNetworkConfig, 'invalid GC config', `${path}: expected ${expected}, ${got === undefined ? 'missing' : `got ${jsonTypeName(got)}`}`)
   if (!Array.isArray(list)) throw bad(key, 'array', list)

@@ -30,11 +30,15 @@ export function isObject (v: unknown): v is JSONObject {
 }
 
 /**
- * The value of `key` in obj matched as Go matches struct tags: an exact key
- * or any ASCII-case variant (`"MTU"` for `mtu`); when several are present,
- * the last one in the object wins. (JSON.parse keeps an exactly duplicated key
- * at its first position, so for that rare mix of exact duplicates and case
- * variants the order can differ from Go's.)
+ * The one JSON field reader (every config, result and args reader goes
+ * through it): the value of `key` in obj as Go's encoding/json finds a struct
+ * field's value: the exact key or any ASCII-case variant (`"MTU"` for `mtu`),
+ * the last one in the object winning; a `null` there means the field is
+ * absent (undefined: the caller's default, Go's zero value). `""` is a string
+ * like any other: the caller treats it as upstream's code does after
+ * decoding (a default, an error, or a value). (JSON.parse keeps an exactly
+ * duplicated key at its first position, so for that rare mix of exact
+ * duplicates and case variants the order can differ from Go's.)
  */
 export function fieldCI (obj: JSONObject, key: string): unknown {
   let found: unknown
@@ -42,7 +46,42 @@ export function fieldCI (obj: JSONObject, key: string): unknown {
   for (const k in obj) {
     if (k === key || (k.length === key.length && k.toLowerCase() === lower)) found = obj[k]
   }
-  return found
+  return found === null ? undefined : found
+}
+
+/** The JSON types of config and result fields, as Go's struct field types take them. */
+export type FieldType = 'string' | 'bool' | 'int' | 'object' | 'array' | 'strings'
+
+interface FieldTypes {
+  string: string
+  bool: boolean
+  int: number
+  object: JSONObject
+  array: unknown[]
+  strings: string[]
+}
+
+/** Whether a (non-null) JSON value fits a field of that type: an int is an integral number, strings an array of strings. */
+export function fitsType (v: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'string': return typeof v === 'string'
+    case 'bool': return typeof v === 'boolean'
+    case 'int': return typeof v === 'number' && Number.isInteger(v)
+    case 'object': return isObject(v)
+    case 'array': return Array.isArray(v)
+    case 'strings': return Array.isArray(v) && v.every(x => typeof x === 'string')
+  }
+}
+
+/**
+ * fieldCI with a type: undefined when absent or null, the value when it
+ * fits, else `wrong(value)` is thrown (each reader names the field its way).
+ */
+export function typedField<T extends FieldType> (obj: JSONObject, key: string, type: T, wrong: (got: unknown) => Error): FieldTypes[T] | undefined {
+  const v = fieldCI(obj, key)
+  if (v === undefined) return undefined
+  if (!fitsType(v, type)) throw wrong(v)
+  return v as FieldTypes[T]
 }
 
 /** The name of a JSON value's type as Go's decoder names it in errors. */

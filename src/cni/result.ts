@@ -3,7 +3,7 @@
 // versions exactly as the Go library converts, and the byte layout Go prints.
 import { canonicalCIDR, canonicalIP, isIPv4Text } from '../netlink/addr.js'
 import { CURRENT_VERSION } from './version.js'
-import { fieldCI, goQuote, isObject, jsonTypeName, marshalIndent, type JSONObject } from './json.js'
+import { fieldCI, goQuote, isObject, jsonTypeName, marshalIndent, typedField, type JSONObject } from './json.js'
 
 // ---- types -----------------------------------------------------------------
 
@@ -142,9 +142,9 @@ export function parseResult (raw: unknown, version: string): AnyResult {
   if (family === '020') {
     const r: Result020 = { cniVersion: v === '' ? '0.1.0' : v }
     const ip4 = fieldCI(raw, 'ip4')
-    if (ip4 !== undefined && ip4 !== null) r.ip4 = parseIPConfig020(ip4, 'ip4')
+    if (ip4 !== undefined) r.ip4 = parseIPConfig020(ip4, 'ip4')
     const ip6 = fieldCI(raw, 'ip6')
-    if (ip6 !== undefined && ip6 !== null) r.ip6 = parseIPConfig020(ip6, 'ip6')
+    if (ip6 !== undefined) r.ip6 = parseIPConfig020(ip6, 'ip6')
     if (dns !== undefined) r.dns = dns
     return r
   }
@@ -171,32 +171,21 @@ export function parseResult (raw: unknown, version: string): AnyResult {
 export function parsePrevResult (raw: unknown, configVersion: string): Result {
   if (isObject(raw)) {
     const v = fieldCI(raw, 'cniVersion')
-    if (v === undefined || v === null || v === '') raw = { ...raw, cniVersion: configVersion }
+    if (v === undefined || v === '') raw = { ...raw, cniVersion: configVersion }
   }
   return toResult(parseResult(raw, configVersion))
 }
 
 function optString (o: JSONObject, key: string, path: string): string | undefined {
-  const v = fieldCI(o, key)
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw new ResultParseError(`${path}: expected a string, got ${jsonTypeName(v)}`)
-  return v
+  return typedField(o, key, 'string', v => new ResultParseError(`${path}: expected a string, got ${jsonTypeName(v)}`))
 }
 
 function optInt (o: JSONObject, key: string, path: string): number | undefined {
-  const v = fieldCI(o, key)
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new ResultParseError(`${path}: expected an integer, got ${typeof v === 'number' ? String(v) : jsonTypeName(v)}`)
-  }
-  return v
+  return typedField(o, key, 'int', v => new ResultParseError(`${path}: expected an integer, got ${typeof v === 'number' ? String(v) : jsonTypeName(v)}`))
 }
 
 function optArray (o: JSONObject, key: string, path: string): unknown[] | undefined {
-  const v = fieldCI(o, key)
-  if (v === undefined || v === null) return undefined
-  if (!Array.isArray(v)) throw new ResultParseError(`${path}: expected an array, got ${jsonTypeName(v)}`)
-  return v
+  return typedField(o, key, 'array', v => new ResultParseError(`${path}: expected an array, got ${jsonTypeName(v)}`))
 }
 
 function optStringArray (o: JSONObject, key: string, path: string): string[] | undefined {
@@ -214,7 +203,7 @@ function object (v: unknown, path: string): JSONObject {
 }
 
 function parseDNS (v: unknown): DNS | undefined {
-  if (v === undefined || v === null) return undefined
+  if (v === undefined) return undefined
   const o = object(v, 'dns')
   const dns: DNS = {}
   const nameservers = optStringArray(o, 'nameservers', 'dns.nameservers')
@@ -302,7 +291,7 @@ function optIP (o: JSONObject, key: string, path: string): string | undefined {
 }
 
 function parseCIDRText (v: unknown, path: string): string {
-  if (v === undefined || v === null) throw new ResultParseError(`${path}: missing`)
+  if (v === undefined) throw new ResultParseError(`${path}: missing`)
   if (typeof v !== 'string') throw new ResultParseError(`${path}: expected a CIDR string, got ${jsonTypeName(v)}`)
   const c = canonicalCIDR(v)
   if (c === undefined) throw new ResultParseError(`${path}: invalid CIDR address: ${v}`)

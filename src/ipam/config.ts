@@ -14,7 +14,7 @@ import { CniError, ErrIncompatibleCNIVersion, ErrInvalidNetworkConfig } from '..
 import { parseCniArgs } from '../cni/args.js'
 import type { GCAttachment } from '../cni/gc.js'
 import { validateWithSchema } from '../cni/config.js'
-import { fieldCI, isObject, jsonTypeName, type JSONObject } from '../cni/json.js'
+import { fieldCI, fitsType, isObject, jsonTypeName, typedField, type JSONObject } from '../cni/json.js'
 import { parseRoute, type Route } from '../cni/result.js'
 import { versionAtLeast } from '../cni/version.js'
 import { type IP, formatIPText, parseCIDRText, parseIPText } from '../netlink/addr.js'
@@ -80,33 +80,20 @@ function invalid (msg: string, details: string): CniError {
 
 // --- the fast reader -------------------------------------------------------
 
-function field (o: JSONObject, key: string): unknown {
-  const v = fieldCI(o, key)
-  return v === null ? undefined : v
-}
-
 function optString (o: JSONObject, key: string, path: string): string | undefined {
-  const v = field(o, key)
-  if (v !== undefined && typeof v !== 'string') throw new ShapeError(`${path}.${key}`, 'string', v)
-  return v
+  return typedField(o, key, 'string', v => new ShapeError(`${path}.${key}`, 'string', v))
 }
 
 function optBool (o: JSONObject, key: string, path: string): boolean | undefined {
-  const v = field(o, key)
-  if (v !== undefined && typeof v !== 'boolean') throw new ShapeError(`${path}.${key}`, 'boolean', v)
-  return v
+  return typedField(o, key, 'bool', v => new ShapeError(`${path}.${key}`, 'boolean', v))
 }
 
 function optObject (o: JSONObject, key: string, path: string): JSONObject | undefined {
-  const v = field(o, key)
-  if (v !== undefined && !isObject(v)) throw new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'object', v)
-  return v
+  return typedField(o, key, 'object', v => new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'object', v))
 }
 
 function optArray (o: JSONObject, key: string, path: string): unknown[] | undefined {
-  const v = field(o, key)
-  if (v !== undefined && !Array.isArray(v)) throw new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'array', v)
-  return v
+  return typedField(o, key, 'array', v => new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'array', v))
 }
 
 function stringArray (list: unknown[], path: string): string[] {
@@ -139,12 +126,12 @@ function rangeSetSpecs (list: unknown[], path: string): Array<{ specs: RangeSpec
 
 function checkRouteShape (v: unknown, path: string): void {
   if (!isObject(v)) throw new ShapeError(path, 'object', v)
-  const dst = field(v, 'dst')
+  const dst = fieldCI(v, 'dst')
   if (typeof dst !== 'string') throw new ShapeError(`${path}.dst`, 'string', dst)
   optString(v, 'gw', path)
   for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope']) {
-    const n = field(v, k)
-    if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n))) throw new ShapeError(`${path}.${k}`, 'int', n)
+    const n = fieldCI(v, k)
+    if (n !== undefined && !fitsType(n, 'int')) throw new ShapeError(`${path}.${k}`, 'int', n)
   }
 }
 
@@ -154,8 +141,8 @@ function attachments (o: JSONObject, key: string): GCAttachment[] | undefined {
   return list.map((a, i) => {
     const p = `${key}[${i}]`
     if (!isObject(a)) throw new ShapeError(p, 'object', a)
-    const containerID = field(a, 'containerID')
-    const ifname = field(a, 'ifname')
+    const containerID = fieldCI(a, 'containerID')
+    const ifname = fieldCI(a, 'ifname')
     if (typeof containerID !== 'string') throw new ShapeError(`${p}.containerID`, 'string', containerID)
     if (typeof ifname !== 'string') throw new ShapeError(`${p}.ifname`, 'string', ifname)
     return { containerID, ifname }

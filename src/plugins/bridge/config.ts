@@ -7,7 +7,7 @@
 // field has the wrong type is the zod schema (schema.ts) loaded, through the
 // CNI layer's validateWithSchema, to name every bad field in the error.
 import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
-import { isObject, type JSONObject } from '../../cni/json.js'
+import { fieldCI, isObject, typedField, type JSONObject } from '../../cni/json.js'
 import { validateWithSchema } from '../../cni/config.js'
 import { validateInterfaceName } from '../../cni/env.js'
 import type { DNS } from '../../cni/result.js'
@@ -58,57 +58,15 @@ export interface BridgeConfig {
 /** Thrown by the fast check when a field has the wrong type: the schema then explains. */
 class WrongType extends Error {}
 
-/** A case-insensitive view of a JSON object's keys (last match wins, null = absent). */
-function view (o: JSONObject): Map<string, unknown> {
-  const m = new Map<string, unknown>()
-  for (const k in o) {
-    const v = o[k]
-    if (v === null) m.delete(k.toLowerCase()); else m.set(k.toLowerCase(), v)
-  }
-  return m
-}
-
-function bool (m: Map<string, unknown>, key: string): boolean {
-  const v = m.get(key.toLowerCase())
-  if (v === undefined) return false
-  if (typeof v !== 'boolean') throw new WrongType(key)
-  return v
-}
-
-function int (m: Map<string, unknown>, key: string): number {
-  const v = m.get(key.toLowerCase())
-  if (v === undefined) return 0
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new WrongType(key)
-  return v
-}
-
-function optInt (m: Map<string, unknown>, key: string): number | undefined {
-  const v = m.get(key.toLowerCase())
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new WrongType(key)
-  return v
-}
-
-function str (m: Map<string, unknown>, key: string): string | undefined {
-  const v = m.get(key.toLowerCase())
-  if (v === undefined) return undefined
-  if (typeof v !== 'string') throw new WrongType(key)
-  return v
-}
-
-function obj (m: Map<string, unknown>, key: string): Map<string, unknown> | undefined {
-  const v = m.get(key.toLowerCase())
-  if (v === undefined) return undefined
-  if (!isObject(v)) throw new WrongType(key)
-  return view(v)
-}
-
-function strList (m: Map<string, unknown>, key: string): string[] | undefined {
-  const v = m.get(key.toLowerCase())
-  if (v === undefined) return undefined
-  if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw new WrongType(key)
-  return v as string[]
-}
+// The CNI layer's field reader (case-insensitive, last match wins, null =
+// absent), with the Go zero value for an absent bool or int.
+const wrong = (key: string) => (): WrongType => new WrongType(key)
+const bool = (o: JSONObject, key: string): boolean => typedField(o, key, 'bool', wrong(key)) ?? false
+const int = (o: JSONObject, key: string): number => typedField(o, key, 'int', wrong(key)) ?? 0
+const optInt = (o: JSONObject, key: string): number | undefined => typedField(o, key, 'int', wrong(key))
+const str = (o: JSONObject, key: string): string | undefined => typedField(o, key, 'string', wrong(key))
+const obj = (o: JSONObject, key: string): JSONObject | undefined => typedField(o, key, 'object', wrong(key))
+const strList = (o: JSONObject, key: string): string[] | undefined => typedField(o, key, 'strings', wrong(key))
 
 /**
  * Reads and checks the bridge options. `envMac` is CNI_ARGS `MAC` (already
@@ -139,7 +97,7 @@ function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
  * for a mistyped field, and the trunk checks' error.
  */
 function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeConfig, problems: ConfigProblem[] } {
-  const m = view(config)
+  const m = config
   const bridgeName = str(m, 'bridge')
   const c: BridgeConfig = {
     bridge: bridgeName === undefined || bridgeName === '' ? DEFAULT_BRIDGE_NAME : bridgeName,
@@ -165,7 +123,7 @@ function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeC
     ipamType: ''
   }
   // An int, or "auto" (the default-route interface's MTU).
-  const mtu = m.get('mtu')
+  const mtu = fieldCI(m, 'mtu')
   if (mtu === 'auto') c.mtuAuto = true
   else c.mtu = int(m, 'mtu')
   const backend = str(m, 'ipMasqBackend')
@@ -177,7 +135,7 @@ function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeC
   if (ipam !== undefined) {
     c.ipamType = str(ipam, 'type') ?? ''
     // Keys but no type: upstream silently makes an unaddressed veth; a config mistake here.
-    ipamWithoutType = c.ipamType === '' && [...ipam.keys()].some(k => k !== 'type')
+    ipamWithoutType = c.ipamType === '' && Object.keys(ipam).some(k => k.toLowerCase() !== 'type' && fieldCI(ipam, k) !== undefined)
   }
 
   const dns = obj(m, 'dns')
@@ -195,14 +153,13 @@ function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeC
     if (nameservers !== undefined || search !== undefined || options !== undefined || domain !== '') c.dns = d
   }
 
-  const trunkRaw = m.get('vlantrunk')
+  const trunkRaw = typedField(m, 'vlanTrunk', 'array', wrong('vlanTrunk'))
   if (trunkRaw !== undefined) {
-    if (!Array.isArray(trunkRaw)) throw new WrongType('vlanTrunk')
     c.vlanTrunkGiven = true
-    const items: Array<Map<string, unknown> | undefined> = trunkRaw.map(t => {
+    const items: Array<JSONObject | undefined> = trunkRaw.map(t => {
       if (t === null) return undefined
       if (!isObject(t)) throw new WrongType('vlanTrunk')
-      return view(t)
+      return t
     })
     c.trunkVlans = collectVlanTrunk(items)
   }
@@ -210,9 +167,9 @@ function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeC
   // Precedence (upstream, test-verified): runtimeConfig > args.cni > CNI_ARGS.
   let mac = envMac !== undefined && envMac !== '' ? envMac : undefined
   let macPath = 'CNI_ARGS MAC'
-  const argsMac = str(obj(obj(m, 'args') ?? new Map(), 'cni') ?? new Map(), 'mac')
+  const argsMac = str(obj(obj(m, 'args') ?? {}, 'cni') ?? {}, 'mac')
   if (argsMac !== undefined && argsMac !== '') { mac = argsMac; macPath = 'args.cni.mac' }
-  const rtMac = str(obj(m, 'runtimeConfig') ?? new Map(), 'mac')
+  const rtMac = str(obj(m, 'runtimeConfig') ?? {}, 'mac')
   if (rtMac !== undefined && rtMac !== '') { mac = rtMac; macPath = 'runtimeConfig.mac' }
   if (mac !== undefined) c.mac = mac
 
@@ -345,7 +302,7 @@ export function checkMasqBackend (backend: string | undefined): void {
  * vlanTrunk items → sorted unique VLAN ids, with upstream's checks and texts
  * (collectVlanTrunk, taken from ovs-cni).
  */
-export function collectVlanTrunk (items: ReadonlyArray<Map<string, unknown> | undefined>): number[] {
+export function collectVlanTrunk (items: ReadonlyArray<JSONObject | undefined>): number[] {
   const ids = new Set<number>()
   for (const item of items) {
     if (item === undefined) continue
