@@ -14,7 +14,8 @@ import { CniError, ErrIncompatibleCNIVersion, ErrInvalidNetworkConfig } from '..
 import { parseCniArgs } from '../cni/args.js'
 import type { GCAttachment } from '../cni/gc.js'
 import { validateWithSchema } from '../cni/config.js'
-import { fieldCI, fitsType, isObject, jsonTypeName, typedField, type JSONObject } from '../cni/json.js'
+import type { JSONObject } from '../cni/json.js'
+import * as s from '../cni/shape.js'
 import { parseRoute, type Route } from '../cni/result.js'
 import { versionAtLeast } from '../cni/version.js'
 import { type IP, formatIPText, parseCIDRText, parseIPText } from '../netlink/addr.js'
@@ -65,87 +66,74 @@ export interface LoadOptions {
 
 const SCHEMA_MESSAGE = 'invalid host-local config'
 
-/** A field whose JSON type is wrong: the schema will say what is expected. */
-class ShapeError extends Error {
-  readonly path: string
-  constructor (path: string, expected: string, got: unknown) {
-    super(`${path}: expected ${expected}, got ${jsonTypeName(got)}`)
-    this.path = path
-  }
-}
-
 function invalid (msg: string, details: string): CniError {
   return new CniError(ErrInvalidNetworkConfig, msg, details)
 }
 
-// --- the fast reader -------------------------------------------------------
+// --- the shape, once: the fast reader here and the zod schema (config-schema.ts) come from it ---
 
-function optString (o: JSONObject, key: string, path: string): string | undefined {
-  return typedField(o, key, 'string', v => new ShapeError(`${path}.${key}`, 'string', v))
-}
+const rangeShape = s.object({
+  subnet: s.optional(s.string()),
+  rangeStart: s.optional(s.string()),
+  rangeEnd: s.optional(s.string()),
+  gateway: s.optional(s.string())
+})
 
-function optBool (o: JSONObject, key: string, path: string): boolean | undefined {
-  return typedField(o, key, 'bool', v => new ShapeError(`${path}.${key}`, 'boolean', v))
-}
+// Go decodes a null set as an empty one.
+const rangeSetsShape = s.array(s.nullable(s.array(rangeShape)))
 
-function optObject (o: JSONObject, key: string, path: string): JSONObject | undefined {
-  return typedField(o, key, 'object', v => new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'object', v))
-}
+const routeShape = s.object({
+  dst: s.string(),
+  gw: s.optional(s.string()),
+  mtu: s.optional(s.int()),
+  advmss: s.optional(s.int()),
+  priority: s.optional(s.int()),
+  table: s.optional(s.int()),
+  scope: s.optional(s.int())
+})
 
-function optArray (o: JSONObject, key: string, path: string): unknown[] | undefined {
-  return typedField(o, key, 'array', v => new ShapeError(`${path === '' ? '' : path + '.'}${key}`, 'array', v))
-}
+const attachmentShape = s.object({ containerID: s.string(), ifname: s.string() })
 
-function stringArray (list: unknown[], path: string): string[] {
-  return list.map((v, i) => {
-    if (typeof v !== 'string') throw new ShapeError(`${path}[${i}]`, 'string', v)
-    return v
-  })
-}
+export const ipamShape = s.object({
+  type: s.optional(s.string()),
+  // The legacy single range at the top of ipam.
+  subnet: s.optional(s.string()),
+  rangeStart: s.optional(s.string()),
+  rangeEnd: s.optional(s.string()),
+  gateway: s.optional(s.string()),
+  ranges: s.optional(rangeSetsShape),
+  routes: s.optional(s.array(routeShape)),
+  dataDir: s.optional(s.string()),
+  resolvConf: s.optional(s.string()),
+  reclaimAfterReboot: s.optional(s.bool()),
+  statusFailsWhenFull: s.optional(s.bool())
+})
 
-function rangeSpec (v: unknown, path: string): RangeSpec {
-  if (!isObject(v)) throw new ShapeError(path, 'object', v)
-  return {
-    subnet: optString(v, 'subnet', path),
-    rangeStart: optString(v, 'rangeStart', path),
-    rangeEnd: optString(v, 'rangeEnd', path),
-    gateway: optString(v, 'gateway', path),
-    path
-  }
-}
+export const hostLocalShape = s.object({
+  name: s.string(),
+  cniVersion: s.optional(s.string()),
+  ipam: s.optional(ipamShape),
+  runtimeConfig: s.optional(s.object({
+    ipRanges: s.optional(rangeSetsShape),
+    ips: s.optional(s.array(s.string()))
+  })),
+  args: s.optional(s.object({
+    cni: s.optional(s.object({
+      ips: s.optional(s.array(s.string()))
+    }))
+  })),
+  'cni.dev/valid-attachments': s.optional(s.array(attachmentShape)),
+  'cni.dev/attachments': s.optional(s.array(attachmentShape))
+})
 
-function rangeSetSpecs (list: unknown[], path: string): Array<{ specs: RangeSpec[], path: string }> {
-  return list.map((set, i) => {
+/** A host-local network config as given (keys as described, nulls dropped). */
+export type HostLocalNetConf = s.Infer<typeof hostLocalShape>
+type RangeSets = NonNullable<s.Infer<typeof rangeSetsShape>>
+
+function rangeSetSpecs (sets: RangeSets | undefined, path: string): Array<{ specs: RangeSpec[], path: string }> {
+  return (sets ?? []).map((set, i) => {
     const p = `${path}[${i}]`
-    // Go decodes a null set as an empty one.
-    if (set === null) return { specs: [], path: p }
-    if (!Array.isArray(set)) throw new ShapeError(p, 'array', set)
-    return { specs: set.map((r, j) => rangeSpec(r, `${p}[${j}]`)), path: p }
-  })
-}
-
-function checkRouteShape (v: unknown, path: string): void {
-  if (!isObject(v)) throw new ShapeError(path, 'object', v)
-  const dst = fieldCI(v, 'dst')
-  if (typeof dst !== 'string') throw new ShapeError(`${path}.dst`, 'string', dst)
-  optString(v, 'gw', path)
-  for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope']) {
-    const n = fieldCI(v, k)
-    if (n !== undefined && !fitsType(n, 'int')) throw new ShapeError(`${path}.${k}`, 'int', n)
-  }
-}
-
-function attachments (o: JSONObject, key: string): GCAttachment[] | undefined {
-  const list = optArray(o, key, '')
-  if (list === undefined) return undefined
-  return list.map((a, i) => {
-    const p = `${key}[${i}]`
-    if (!isObject(a)) throw new ShapeError(p, 'object', a)
-    const containerID = fieldCI(a, 'containerID')
-    const ifname = fieldCI(a, 'ifname')
-    if (typeof containerID !== 'string') throw new ShapeError(`${p}.containerID`, 'string', containerID)
-    if (typeof ifname !== 'string') throw new ShapeError(`${p}.ifname`, 'string', ifname)
-    return { containerID, ifname }
+    return { specs: (set ?? []).map((r, j) => ({ ...r, path: `${p}[${j}]` })), path: p }
   })
 }
 
@@ -189,7 +177,7 @@ export async function loadIPAMConfig (config: JSONObject, options: LoadOptions):
   try {
     return readIPAMConfig(config, options)
   } catch (err) {
-    if (!(err instanceof ShapeError)) throw err
+    if (!(err instanceof s.ShapeMismatch)) throw err
     // Let the schema name every bad field; should it accept what the
     // fast reader refused, report the reader's finding.
     await validateWithSchema(config, () => import('./config-schema.js'), { msg: SCHEMA_MESSAGE })
@@ -201,36 +189,22 @@ function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
   const { name, cniVersion } = options
   if (!isSafePathComponent(name)) throw invalid('invalid characters found in network name', name)
   // Shape first (Go decodes the whole config before checking anything).
-  const ipam = optObject(config, 'ipam', '')
-  const runtimeConfig = optObject(config, 'runtimeConfig', '')
-  const args = optObject(config, 'args', '')
-  const argsCni = args === undefined ? undefined : optObject(args, 'cni', 'args')
-  const argIPs = argsCni === undefined ? undefined : optArray(argsCni, 'ips', 'args.cni')
-  const runtimeIPs = runtimeConfig === undefined ? undefined : optArray(runtimeConfig, 'ips', 'runtimeConfig')
-  const runtimeRanges = runtimeConfig === undefined ? undefined : optArray(runtimeConfig, 'ipRanges', 'runtimeConfig')
-  const validAttachments = attachments(config, 'cni.dev/valid-attachments')
-  const legacyAttachments = attachments(config, 'cni.dev/attachments')
-  const argIPTexts = argIPs === undefined ? [] : stringArray(argIPs, 'args.cni.ips')
-  const runtimeIPTexts = runtimeIPs === undefined ? [] : stringArray(runtimeIPs, 'runtimeConfig.ips')
-  const runtimeSets = runtimeRanges === undefined ? [] : rangeSetSpecs(runtimeRanges, 'runtimeConfig.ipRanges')
-  let legacy: RangeSpec = { path: 'ipam' }
-  let ipamSets: Array<{ specs: RangeSpec[], path: string }> = []
-  let routes: unknown[] = []
-  let dataDir: string | undefined
-  let resolvConf: string | undefined
-  let reclaimAfterReboot: boolean | undefined
-  let statusFailsWhenFull: boolean | undefined
-  if (ipam !== undefined) {
-    legacy = rangeSpec(ipam, 'ipam')
-    ipamSets = rangeSetSpecs(optArray(ipam, 'ranges', 'ipam') ?? [], 'ipam.ranges')
-    routes = optArray(ipam, 'routes', 'ipam') ?? []
-    routes.forEach((r, i) => { checkRouteShape(r, `ipam.routes[${i}]`) })
-    optString(ipam, 'type', 'ipam')
-    dataDir = optString(ipam, 'dataDir', 'ipam')
-    resolvConf = optString(ipam, 'resolvConf', 'ipam')
-    reclaimAfterReboot = optBool(ipam, 'reclaimAfterReboot', 'ipam')
-    statusFailsWhenFull = optBool(ipam, 'statusFailsWhenFull', 'ipam')
-  }
+  const n = s.readShape(config, hostLocalShape)
+  const ipam = n.ipam
+  const validAttachments = n['cni.dev/valid-attachments']
+  const legacyAttachments = n['cni.dev/attachments']
+  const argIPTexts = n.args?.cni?.ips ?? []
+  const runtimeIPTexts = n.runtimeConfig?.ips ?? []
+  const runtimeSets = rangeSetSpecs(n.runtimeConfig?.ipRanges, 'runtimeConfig.ipRanges')
+  const legacy: RangeSpec = ipam === undefined
+    ? { path: 'ipam' }
+    : { subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway, path: 'ipam' }
+  const ipamSets = rangeSetSpecs(ipam?.ranges, 'ipam.ranges')
+  const routes = ipam?.routes ?? []
+  const dataDir = ipam?.dataDir
+  const resolvConf = ipam?.resolvConf
+  const reclaimAfterReboot = ipam?.reclaimAfterReboot
+  const statusFailsWhenFull = ipam?.statusFailsWhenFull
 
   // Then the values, in upstream's order.
   if (ipam === undefined) throw invalid("IPAM config missing 'ipam' key", 'ipam')

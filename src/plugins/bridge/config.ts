@@ -3,11 +3,13 @@
 // case-insensitively (the last match wins), null leaves the default, unknown
 // keys are ignored.
 //
-// Start-up: a valid config is checked here by hand, without zod. Only when a
-// field has the wrong type is the zod schema (schema.ts) loaded, through the
-// CNI layer's validateWithSchema, to name every bad field in the error.
+// The shape is written once (bridgeShape): the fast reader here reads it
+// without zod (src/cni/shape.ts); only when a field has the wrong type is the
+// zod schema made from it (schema.ts) loaded, through the CNI layer's
+// validateWithSchema, to name every bad field in the error.
 import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
-import { fieldCI, isObject, typedField, type JSONObject } from '../../cni/json.js'
+import type { JSONObject } from '../../cni/json.js'
+import * as s from '../../cni/shape.js'
 import { validateWithSchema } from '../../cni/config.js'
 import { validateInterfaceName } from '../../cni/env.js'
 import type { DNS } from '../../cni/result.js'
@@ -55,18 +57,44 @@ export interface BridgeConfig {
   mac?: string
 }
 
-/** Thrown by the fast check when a field has the wrong type: the schema then explains. */
-class WrongType extends Error {}
+// The config's shape, once: the fast reader below and the zod schema
+// (schema.ts, toZod) both come from it.
+const vlanTrunkShape = s.object({ id: s.optional(s.int()), minID: s.optional(s.int()), maxID: s.optional(s.int()) })
 
-// The CNI layer's field reader (case-insensitive, last match wins, null =
-// absent), with the Go zero value for an absent bool or int.
-const wrong = (key: string) => (): WrongType => new WrongType(key)
-const bool = (o: JSONObject, key: string): boolean => typedField(o, key, 'bool', wrong(key)) ?? false
-const int = (o: JSONObject, key: string): number => typedField(o, key, 'int', wrong(key)) ?? 0
-const optInt = (o: JSONObject, key: string): number | undefined => typedField(o, key, 'int', wrong(key))
-const str = (o: JSONObject, key: string): string | undefined => typedField(o, key, 'string', wrong(key))
-const obj = (o: JSONObject, key: string): JSONObject | undefined => typedField(o, key, 'object', wrong(key))
-const strList = (o: JSONObject, key: string): string[] | undefined => typedField(o, key, 'strings', wrong(key))
+export const bridgeShape = s.object({
+  bridge: s.optional(s.string()),
+  isGateway: s.optional(s.bool()),
+  isDefaultGateway: s.optional(s.bool()),
+  forceAddress: s.optional(s.bool()),
+  ipMasq: s.optional(s.bool()),
+  ipMasqBackend: s.optional(s.string()),
+  mtu: s.optional(s.union(s.int({ min: 0 }), s.literal('auto'))),
+  hairpinMode: s.optional(s.bool()),
+  promiscMode: s.optional(s.bool()),
+  vlan: s.optional(s.int({ min: 0, max: 4094 })),
+  vlanTrunk: s.optional(s.array(s.nullable(vlanTrunkShape))),
+  preserveDefaultVlan: s.optional(s.bool()),
+  macspoofchk: s.optional(s.bool()),
+  enabledad: s.optional(s.bool()),
+  disableContainerInterface: s.optional(s.bool()),
+  portIsolation: s.optional(s.bool()),
+  groupFwdMask: s.optional(s.int({ min: 0, max: 65535 })),
+  enableSlaac: s.optional(s.bool()),
+  isolate: s.optional(s.bool()),
+  ipam: s.optional(s.looseObject({ type: s.optional(s.string()) })),
+  dns: s.optional(s.object({
+    nameservers: s.optional(s.array(s.string())),
+    domain: s.optional(s.string()),
+    search: s.optional(s.array(s.string())),
+    options: s.optional(s.array(s.string()))
+  })),
+  args: s.optional(s.object({ cni: s.optional(s.object({ mac: s.optional(s.string()) })) })),
+  runtimeConfig: s.optional(s.object({ mac: s.optional(s.string()) }))
+})
+
+/** The bridge fields of a network config as given (keys as described, nulls dropped). */
+export type BridgeNetConf = s.Infer<typeof bridgeShape>
+export type VlanTrunk = s.Infer<typeof vlanTrunkShape>
 
 /**
  * Reads and checks the bridge options. `envMac` is CNI_ARGS `MAC` (already
@@ -78,14 +106,14 @@ export async function loadBridgeConfig (config: JSONObject, envMac?: string): Pr
   try {
     return parseBridgeConfig(config, envMac)
   } catch (err) {
-    if (!(err instanceof WrongType)) throw err
+    if (!(err instanceof s.ShapeMismatch)) throw err
     await validateWithSchema(config, () => import('./schema.js'), { msg: 'failed to load netconf' })
-    // The schema found nothing: report what the fast check saw.
-    throw new CniError(ErrInvalidNetworkConfig, 'failed to load netconf', `${err.message}: wrong type`)
+    // The schema found nothing (it cannot: it is made from the same shape): report what the fast check saw.
+    throw new CniError(ErrInvalidNetworkConfig, 'failed to load netconf', err.message)
   }
 }
 
-/** The synchronous part of loadBridgeConfig; throws WrongType for a mistyped field. */
+/** The synchronous part of loadBridgeConfig; throws ShapeMismatch for a mistyped field. */
 function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
   const { conf, problems } = readBridgeConfig(config, envMac)
   if (problems.length > 0) throw problems[0]!.error
@@ -93,59 +121,44 @@ function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
 }
 
 /**
- * The options and every problem of a well-typed config; throws WrongType
+ * The options and every problem of a well-typed config; throws ShapeMismatch
  * for a mistyped field, and the trunk checks' error.
  */
 function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeConfig, problems: ConfigProblem[] } {
-  const m = config
-  const bridgeName = str(m, 'bridge')
+  const n = s.readShape(config, bridgeShape)
   const c: BridgeConfig = {
-    bridge: bridgeName === undefined || bridgeName === '' ? DEFAULT_BRIDGE_NAME : bridgeName,
-    isGateway: bool(m, 'isGateway'),
-    isDefaultGateway: bool(m, 'isDefaultGateway'),
-    forceAddress: bool(m, 'forceAddress'),
-    ipMasq: bool(m, 'ipMasq'),
-    mtu: 0,
-    mtuAuto: false,
-    hairpinMode: bool(m, 'hairpinMode'),
-    promiscMode: bool(m, 'promiscMode'),
-    vlan: int(m, 'vlan'),
+    bridge: n.bridge === undefined || n.bridge === '' ? DEFAULT_BRIDGE_NAME : n.bridge,
+    isGateway: n.isGateway ?? false,
+    isDefaultGateway: n.isDefaultGateway ?? false,
+    forceAddress: n.forceAddress ?? false,
+    ipMasq: n.ipMasq ?? false,
+    // An int, or "auto" (the default-route interface's MTU).
+    mtu: typeof n.mtu === 'number' ? n.mtu : 0,
+    mtuAuto: n.mtu === 'auto',
+    hairpinMode: n.hairpinMode ?? false,
+    promiscMode: n.promiscMode ?? false,
+    vlan: n.vlan ?? 0,
     vlanTrunkGiven: false,
     trunkVlans: [],
-    preserveDefaultVlan: bool(m, 'preserveDefaultVlan'),
-    macspoofchk: bool(m, 'macspoofchk'),
-    enabledad: bool(m, 'enabledad'),
-    disableContainerInterface: bool(m, 'disableContainerInterface'),
-    portIsolation: bool(m, 'portIsolation'),
-    groupFwdMask: int(m, 'groupFwdMask'),
-    enableSlaac: bool(m, 'enableSlaac'),
-    isolate: bool(m, 'isolate'),
-    ipamType: ''
+    preserveDefaultVlan: n.preserveDefaultVlan ?? false,
+    macspoofchk: n.macspoofchk ?? false,
+    enabledad: n.enabledad ?? false,
+    disableContainerInterface: n.disableContainerInterface ?? false,
+    portIsolation: n.portIsolation ?? false,
+    groupFwdMask: n.groupFwdMask ?? 0,
+    enableSlaac: n.enableSlaac ?? false,
+    isolate: n.isolate ?? false,
+    ipamType: n.ipam?.type ?? ''
   }
-  // An int, or "auto" (the default-route interface's MTU).
-  const mtu = fieldCI(m, 'mtu')
-  if (mtu === 'auto') c.mtuAuto = true
-  else c.mtu = int(m, 'mtu')
-  const backend = str(m, 'ipMasqBackend')
-  if (backend !== undefined) c.ipMasqBackend = backend
+  if (n.ipMasqBackend !== undefined) c.ipMasqBackend = n.ipMasqBackend
   if (c.isDefaultGateway) c.isGateway = true
+  // Keys but no type: upstream silently makes an unaddressed veth; a config mistake here.
+  const ipamWithoutType = n.ipam !== undefined && c.ipamType === '' && Object.keys(n.ipam).some(k => k !== 'type')
 
-  const ipam = obj(m, 'ipam')
-  let ipamWithoutType = false
-  if (ipam !== undefined) {
-    c.ipamType = str(ipam, 'type') ?? ''
-    // Keys but no type: upstream silently makes an unaddressed veth; a config mistake here.
-    ipamWithoutType = c.ipamType === '' && Object.keys(ipam).some(k => k.toLowerCase() !== 'type' && fieldCI(ipam, k) !== undefined)
-  }
-
-  const dns = obj(m, 'dns')
-  if (dns !== undefined) {
+  if (n.dns !== undefined) {
     // Go's dnsConfSet: a list that is present (even empty) counts as set.
+    const { nameservers, search, options, domain = '' } = n.dns
     const d: DNS = {}
-    const nameservers = strList(dns, 'nameservers')
-    const search = strList(dns, 'search')
-    const options = strList(dns, 'options')
-    const domain = str(dns, 'domain') ?? ''
     if (nameservers !== undefined) d.nameservers = nameservers
     if (search !== undefined) d.search = search
     if (options !== undefined) d.options = options
@@ -153,23 +166,17 @@ function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeC
     if (nameservers !== undefined || search !== undefined || options !== undefined || domain !== '') c.dns = d
   }
 
-  const trunkRaw = typedField(m, 'vlanTrunk', 'array', wrong('vlanTrunk'))
-  if (trunkRaw !== undefined) {
+  if (n.vlanTrunk !== undefined) {
     c.vlanTrunkGiven = true
-    const items: Array<JSONObject | undefined> = trunkRaw.map(t => {
-      if (t === null) return undefined
-      if (!isObject(t)) throw new WrongType('vlanTrunk')
-      return t
-    })
-    c.trunkVlans = collectVlanTrunk(items)
+    c.trunkVlans = collectVlanTrunk(n.vlanTrunk)
   }
 
   // Precedence (upstream, test-verified): runtimeConfig > args.cni > CNI_ARGS.
   let mac = envMac !== undefined && envMac !== '' ? envMac : undefined
   let macPath = 'CNI_ARGS MAC'
-  const argsMac = str(obj(obj(m, 'args') ?? {}, 'cni') ?? {}, 'mac')
+  const argsMac = n.args?.cni?.mac
   if (argsMac !== undefined && argsMac !== '') { mac = argsMac; macPath = 'args.cni.mac' }
-  const rtMac = str(obj(m, 'runtimeConfig') ?? {}, 'mac')
+  const rtMac = n.runtimeConfig?.mac
   if (rtMac !== undefined && rtMac !== '') { mac = rtMac; macPath = 'runtimeConfig.mac' }
   if (mac !== undefined) c.mac = mac
 
@@ -269,7 +276,7 @@ export async function bridgeConfigProblems (config: JSONObject): Promise<ConfigP
     const c = readBridgeConfig(config)
     return [...c.problems, ...addOptionProblems(c.conf)]
   } catch (err) {
-    if (err instanceof WrongType) {
+    if (err instanceof s.ShapeMismatch) {
       try {
         await validateWithSchema(config, () => import('./schema.js'), { msg: 'failed to load netconf' })
       } catch (schemaErr) {
@@ -278,7 +285,7 @@ export async function bridgeConfigProblems (config: JSONObject): Promise<ConfigP
         }
         throw schemaErr
       }
-      return [{ path: err.message, error: invalid('failed to load netconf', `${err.message}: wrong type`) }]
+      return [{ path: err.path, error: invalid('failed to load netconf', err.message) }]
     }
     if (err instanceof CniError) return [{ path: 'vlanTrunk', error: err }]
     throw err
@@ -302,13 +309,11 @@ export function checkMasqBackend (backend: string | undefined): void {
  * vlanTrunk items → sorted unique VLAN ids, with upstream's checks and texts
  * (collectVlanTrunk, taken from ovs-cni).
  */
-export function collectVlanTrunk (items: ReadonlyArray<JSONObject | undefined>): number[] {
+export function collectVlanTrunk (items: ReadonlyArray<VlanTrunk | null>): number[] {
   const ids = new Set<number>()
   for (const item of items) {
-    if (item === undefined) continue
-    const minID = optInt(item, 'minID')
-    const maxID = optInt(item, 'maxID')
-    const id = optInt(item, 'id')
+    if (item === null) continue
+    const { minID, maxID, id } = item
     if (minID !== undefined && maxID !== undefined) {
       if (minID <= 0 || minID > 4094) throw invalid('incorrect trunk minID parameter')
       if (maxID <= 0 || maxID > 4094) throw invalid('incorrect trunk maxID parameter')
