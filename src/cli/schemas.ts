@@ -7,23 +7,15 @@
 import * as z from 'zod/mini'
 import { schema as bridgeFields } from '../plugins/bridge/schema.js'
 import { schema as hostLocalFields } from '../ipam/config-schema.js'
+import { baseShape } from '../cni/config.js'
+import { toZod } from '../cni/shape-zod.js'
 
 type Shape = Record<string, z.ZodMiniType>
 
-/** The fields of every network config (libcni's NetConf, and our logging keys). */
-const baseFields: Shape = {
-  cniVersion: z.optional(z.string()),
-  name: z.string(),
-  type: z.string(),
-  capabilities: z.optional(z.record(z.string(), z.boolean())),
-  prevResult: z.optional(z.nullable(z.looseObject({}))),
-  runtimeConfig: z.optional(z.looseObject({})),
-  args: z.optional(z.looseObject({})),
-  logFile: z.optional(z.string()),
-  logLevel: z.optional(z.string())
-}
-
 const shapeOf = (s: unknown): Shape => (s as { _zod: { def: { shape: Shape } } })._zod.def.shape
+
+/** The fields of every network config (the skel's baseShape); `type` is required here: a runtime needs it. */
+const baseFields: Shape = { ...shapeOf(toZod(baseShape)), type: z.string() }
 
 /** A plugin's whole config: the shared fields, then its own (which win, e.g. a typed runtimeConfig). Unknown keys are allowed, as in Go. */
 function pluginSchema (own: Shape): z.ZodMiniType {

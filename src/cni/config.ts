@@ -11,7 +11,7 @@
 import { CniError, ErrDecodingFailure, ErrInvalidNetworkConfig } from './errors.js'
 import { VALID_NAME } from './env.js'
 import { DEFAULT_CONFIG_VERSION } from './version.js'
-import { fieldCI, isObject, jsonTypeName, type JSONObject } from './json.js'
+import { ShapeMismatch, describeValue, fieldCI, isObject, jsonTypeName, readShape, shape as s, type JSONObject } from './json.js'
 
 /** The stdin config after the base checks. */
 export interface NetworkConfig {
@@ -76,6 +76,38 @@ export function configVersion (config: JSONObject): string {
     throw new CniError(ErrDecodingFailure, `decoding version from network config: field "cniVersion" must be a string, got ${jsonTypeName(v)}`)
   }
   return v
+}
+
+/**
+ * The fields every network config shares (libcni's NetConf and our logging
+ * keys), described once: the skel reads them with it (checkBaseFields), the
+ * config schemas start from it (src/cli/schemas.ts). `type` is optional here:
+ * a plugin does not need it (the runtime does; the schemas require it).
+ */
+export const baseShape = s.looseObject({
+  cniVersion: s.optional(s.string()),
+  name: s.string(),
+  type: s.optional(s.string()),
+  capabilities: s.optional(s.record(s.bool())),
+  prevResult: s.optional(s.nullable(s.looseObject({}))),
+  runtimeConfig: s.optional(s.looseObject({})),
+  args: s.optional(s.looseObject({})),
+  logFile: s.optional(s.string()),
+  logLevel: s.optional(s.string())
+})
+
+/**
+ * The base fields' JSON types, as a Go plugin's NetConf decoding checks them
+ * (after name and cniVersion, which have their own codes): a wrong type is
+ * code 7 naming the field, e.g. `type: expected string, got number 5`.
+ */
+export function checkBaseFields (config: JSONObject): void {
+  try {
+    readShape(config, baseShape)
+  } catch (err) {
+    if (err instanceof ShapeMismatch) throw new CniError(ErrInvalidNetworkConfig, 'invalid network config', err.message)
+    throw err
+  }
 }
 
 // ---- plugin-specific validation (zod, loaded lazily by the caller) --------
@@ -274,12 +306,6 @@ function valueAt (root: unknown, path: readonly PropertyKey[]): unknown {
   return v
 }
 
-function showValue (v: unknown): string {
-  const type = v === undefined ? 'nothing' : jsonTypeName(v)
-  if (v === undefined || v === null || typeof v === 'object') return type
-  const text = JSON.stringify(v)
-  return text.length <= 40 ? `${type} ${text}` : type
-}
 
 /** One issue as `path: what was expected, got what`. */
 export function describeIssue (issue: SchemaIssue, input: unknown): string {
@@ -288,16 +314,16 @@ export function describeIssue (issue: SchemaIssue, input: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       if (got === undefined) return `${where}: required (expected ${issue.expected ?? 'a value'})`
-      return `${where}: expected ${issue.expected ?? 'another type'}, got ${showValue(got)}`
+      return `${where}: expected ${issue.expected ?? 'another type'}, got ${describeValue(got)}`
     case 'too_small':
     case 'too_big': {
       const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
       const op = issue.code === 'too_small' ? (issue.inclusive === false ? '>' : '>=') : (issue.inclusive === false ? '<' : '<=')
       const what = issue.origin === 'array' || issue.origin === 'set' ? 'length' : issue.origin === 'string' ? 'length' : 'value'
-      return `${where}: ${what} must be ${op} ${String(bound)}, got ${showValue(got)}`
+      return `${where}: ${what} must be ${op} ${String(bound)}, got ${describeValue(got)}`
     }
     case 'invalid_value':
-      return `${where}: expected one of ${(issue.values ?? []).map(v => JSON.stringify(v)).join(', ')}, got ${showValue(got)}`
+      return `${where}: expected one of ${(issue.values ?? []).map(v => JSON.stringify(v)).join(', ')}, got ${describeValue(got)}`
     case 'invalid_union': {
       const types = new Set<string>()
       for (const branch of issue.errors ?? []) {
@@ -308,8 +334,8 @@ export function describeIssue (issue: SchemaIssue, input: unknown): string {
           if (i.code === 'invalid_value') for (const v of i.values ?? []) types.add(JSON.stringify(v))
         }
       }
-      if (types.size > 0) return `${where}: expected ${[...types].join(' or ')}, got ${showValue(got)}`
-      return `${where}: ${issue.message}, got ${showValue(got)}`
+      if (types.size > 0) return `${where}: expected ${[...types].join(' or ')}, got ${describeValue(got)}`
+      return `${where}: ${issue.message}, got ${describeValue(got)}`
     }
     case 'unrecognized_keys':
       return `${where}: unknown keys ${(issue.keys ?? []).map(k => JSON.stringify(k)).join(', ')}`

@@ -1,8 +1,8 @@
-// The zod schema of a config shape (shape.ts): the same description the fast
+// The zod schema of a config shape (json.ts): the same description the fast
 // reader uses, as zod/mini, with the bounds. Imports zod: load it only
 // lazily (a schema module per plugin, reached through a dynamic import).
 import * as z from 'zod/mini'
-import type { Shape } from './shape.js'
+import type { Shape } from './json.js'
 
 export function toZod (s: Shape): z.ZodMiniType {
   switch (s.kind) {
@@ -18,6 +18,7 @@ export function toZod (s: Shape): z.ZodMiniType {
     case 'literal': return z.literal(s.value)
     case 'union': return z.union(s.options.map(toZod) as [z.ZodMiniType, z.ZodMiniType, ...z.ZodMiniType[]])
     case 'array': return z.array(toZod(s.element))
+    case 'record': return z.record(z.string(), toZod(s.value))
     case 'nullable': return z.nullable(toZod(s.inner))
     case 'optional': return z.optional(toZod(s.inner))
     case 'object': {

@@ -15,7 +15,7 @@ import { appendFileSync, fstatSync, readSync, writeSync } from 'node:fs'
 import { CniError, ErrInvalidEnvironmentVariables, ErrInvalidNetNS, ErrIOFailure, invalidConfig, toCniError } from './errors.js'
 import { readCniEnv, type CniCommand } from './env.js'
 import { checkCommandAllowed, checkVersionSupported, SUPPORTED_VERSIONS, versionOutput } from './version.js'
-import { checkNetworkName, configVersion, parseConfigJSON } from './config.js'
+import { checkBaseFields, checkNetworkName, configVersion, parseConfigJSON } from './config.js'
 import { convertResult, formatResult, parsePrevResult, type AnyResult, type Result } from './result.js'
 import { fieldCI, marshalIndent, type JSONObject } from './json.js'
 import { LOCAL_CALLER, isCallerNetns, type Caller } from './caller.js'
@@ -181,6 +181,7 @@ export async function runPluginWith (plugin: Plugin, io: PluginIO): Promise<numb
     errorVersion = cniVersion
     checkCommandAllowed(command, cniVersion, versions)
     checkVersionSupported(cniVersion, versions)
+    checkBaseFields(config)
 
     const caller = io.caller ?? LOCAL_CALLER
     log = makeLogger(plugin.name, command, cni.containerId, config, io.stderr, caller, io.env)

@@ -14,8 +14,7 @@ import { CniError, ErrIncompatibleCNIVersion, ErrInvalidNetworkConfig } from '..
 import { parseCniArgs } from '../cni/args.js'
 import type { GCAttachment } from '../cni/gc.js'
 import { validateWithSchema } from '../cni/config.js'
-import type { JSONObject } from '../cni/json.js'
-import * as s from '../cni/shape.js'
+import { ShapeMismatch, readShape, shape as s, type Infer, type JSONObject } from '../cni/json.js'
 import { parseRoute, type Route } from '../cni/result.js'
 import { versionAtLeast } from '../cni/version.js'
 import { type IP, formatIPText, parseCIDRText, parseIPText } from '../netlink/addr.js'
@@ -127,8 +126,8 @@ export const hostLocalShape = s.object({
 })
 
 /** A host-local network config as given (keys as described, nulls dropped). */
-export type HostLocalNetConf = s.Infer<typeof hostLocalShape>
-type RangeSets = NonNullable<s.Infer<typeof rangeSetsShape>>
+export type HostLocalNetConf = Infer<typeof hostLocalShape>
+type RangeSets = NonNullable<Infer<typeof rangeSetsShape>>
 
 function rangeSetSpecs (sets: RangeSets | undefined, path: string): Array<{ specs: RangeSpec[], path: string }> {
   return (sets ?? []).map((set, i) => {
@@ -177,7 +176,7 @@ export async function loadIPAMConfig (config: JSONObject, options: LoadOptions):
   try {
     return readIPAMConfig(config, options)
   } catch (err) {
-    if (!(err instanceof s.ShapeMismatch)) throw err
+    if (!(err instanceof ShapeMismatch)) throw err
     // Let the schema name every bad field; should it accept what the
     // fast reader refused, report the reader's finding.
     await validateWithSchema(config, () => import('./config-schema.js'), { msg: SCHEMA_MESSAGE })
@@ -189,7 +188,7 @@ function readIPAMConfig (config: JSONObject, options: LoadOptions): IPAMConfig {
   const { name, cniVersion } = options
   if (!isSafePathComponent(name)) throw invalid('invalid characters found in network name', name)
   // Shape first (Go decodes the whole config before checking anything).
-  const n = s.readShape(config, hostLocalShape)
+  const n = readShape(config, hostLocalShape)
   const ipam = n.ipam
   const validAttachments = n['cni.dev/valid-attachments']
   const legacyAttachments = n['cni.dev/attachments']

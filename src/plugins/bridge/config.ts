@@ -4,12 +4,11 @@
 // keys are ignored.
 //
 // The shape is written once (bridgeShape): the fast reader here reads it
-// without zod (src/cni/shape.ts); only when a field has the wrong type is the
+// without zod (readShape, src/cni/json.ts); only when a field has the wrong type is the
 // zod schema made from it (schema.ts) loaded, through the CNI layer's
 // validateWithSchema, to name every bad field in the error.
 import { CniError, ErrInvalidNetworkConfig } from '../../cni/errors.js'
-import type { JSONObject } from '../../cni/json.js'
-import * as s from '../../cni/shape.js'
+import { ShapeMismatch, readShape, shape as s, type Infer, type JSONObject } from '../../cni/json.js'
 import { validateWithSchema } from '../../cni/config.js'
 import { validateInterfaceName } from '../../cni/env.js'
 import type { DNS } from '../../cni/result.js'
@@ -93,8 +92,8 @@ export const bridgeShape = s.object({
 })
 
 /** The bridge fields of a network config as given (keys as described, nulls dropped). */
-export type BridgeNetConf = s.Infer<typeof bridgeShape>
-export type VlanTrunk = s.Infer<typeof vlanTrunkShape>
+export type BridgeNetConf = Infer<typeof bridgeShape>
+export type VlanTrunk = Infer<typeof vlanTrunkShape>
 
 /**
  * Reads and checks the bridge options. `envMac` is CNI_ARGS `MAC` (already
@@ -106,7 +105,7 @@ export async function loadBridgeConfig (config: JSONObject, envMac?: string): Pr
   try {
     return parseBridgeConfig(config, envMac)
   } catch (err) {
-    if (!(err instanceof s.ShapeMismatch)) throw err
+    if (!(err instanceof ShapeMismatch)) throw err
     await validateWithSchema(config, () => import('./schema.js'), { msg: 'failed to load netconf' })
     // The schema found nothing (it cannot: it is made from the same shape): report what the fast check saw.
     throw new CniError(ErrInvalidNetworkConfig, 'failed to load netconf', err.message)
@@ -125,7 +124,7 @@ function parseBridgeConfig (config: JSONObject, envMac?: string): BridgeConfig {
  * for a mistyped field, and the trunk checks' error.
  */
 function readBridgeConfig (config: JSONObject, envMac?: string): { conf: BridgeConfig, problems: ConfigProblem[] } {
-  const n = s.readShape(config, bridgeShape)
+  const n = readShape(config, bridgeShape)
   const c: BridgeConfig = {
     bridge: n.bridge === undefined || n.bridge === '' ? DEFAULT_BRIDGE_NAME : n.bridge,
     isGateway: n.isGateway ?? false,
@@ -276,7 +275,7 @@ export async function bridgeConfigProblems (config: JSONObject): Promise<ConfigP
     const c = readBridgeConfig(config)
     return [...c.problems, ...addOptionProblems(c.conf)]
   } catch (err) {
-    if (err instanceof s.ShapeMismatch) {
+    if (err instanceof ShapeMismatch) {
       try {
         await validateWithSchema(config, () => import('./schema.js'), { msg: 'failed to load netconf' })
       } catch (schemaErr) {
