@@ -118,6 +118,18 @@ export class AttributeReader {
   raw (): RawAttribute { return { type: this.rawType, data: this.buf.slice(this.offset, this.offset + this.length) } }
 }
 
+/**
+ * Keeps the current attribute whole in set.unknown: what a codec has no
+ * field for, so it re-encodes as it came. The data is a view into the
+ * decoded buffer (no copy; a plain Uint8Array view, as Buffer#subarray would
+ * build a slower FastBuffer).
+ */
+export function keepUnknown (set: { unknown?: RawAttribute[] }, r: AttributeReader): void {
+  const b = r.buf
+  const a: RawAttribute = { type: r.rawType, data: new Uint8Array(b.buffer, b.byteOffset + r.offset, r.length) }
+  if (set.unknown === undefined) set.unknown = [a]; else set.unknown.push(a)
+}
+
 export function readU32 (b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
 }

@@ -19,7 +19,7 @@ import { ETH_P_8021Q, type BridgeData } from '../../src/netlink/route/kinds/brid
 import { MACVLAN_MODE_BRIDGE } from '../../src/netlink/route/kinds/macvlan.js'
 import { registerLinkKind, linkKindDriver, linkKinds } from '../../src/netlink/route/kinds/registry.js'
 import type { VethData } from '../../src/netlink/route/kinds/veth.js'
-import type { AttributeSet } from '../../src/netlink/route/kinds/fields.js'
+import type { AttributeSet } from '../../src/netlink/route/attribute-set.js'
 import {
   KernelFeatureError, buildAddLinkRequest, buildBridgeDumpRequest, buildBridgeVlanDumpRequest, buildBridgeVlanRequest,
   buildCreateBridgeRequest, buildSetBridgeRequest, buildCreateVethRequest, buildDeleteLinkRequest, buildGetLinkRequest, buildListLinksRequest,

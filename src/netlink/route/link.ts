@@ -5,11 +5,15 @@
 import { AttributeReader, NLA_F_NESTED, readU32, type NetlinkWriter } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
 import { AF_BRIDGE, AF_INET, AF_INET6 } from './rtnetlink.js'
-import { type AttributeSet, STRING_UNTERMINATED, encodeAttributeSet, keepUnknown, unterminated, writeString } from './kinds/fields.js'
-import { linkKindDriver } from './kinds/registry.js'
-import { type BridgePortAttributes, decodeBridgePort, encodeBridgePort } from './kinds/bridge-port.js'
+import {
+  type AttributeSet, type Codec, FieldTable, STRING_UNTERMINATED, decodeAttributeSet, encodeAttributeSet, mac, nested, s32, string,
+  u16, u32, u8, when
+} from './attribute-set.js'
+import { type LinkContext, type LinkKindDriver, kindDriver } from './kinds/driver.js'
+import { linkKindDriver, registerLinkKind } from './kinds/registry.js'
+import { BRIDGE_PORT_FIELDS, type BridgePortAttributes } from './kinds/bridge-port.js'
 import type { BridgeData } from './kinds/bridge.js'
-import type { VethData } from './kinds/veth.js'
+import { VETH_INFO_PEER, type VethData } from './kinds/veth.js'
 import type { VlanData } from './kinds/vlan.js'
 import type { MacvlanData } from './kinds/macvlan.js'
 import type { VxlanData } from './kinds/vxlan.js'
@@ -266,7 +270,7 @@ export interface LinkAttributes extends AttributeSet {
   /** IF_LINK_MODE_* */
   linkmode?: number
   txqlen?: number
-  /** IFLA_LINK: ifindex of the parent/peer (in linkNetnsid's namespace when that is set) */
+  /** IFLA_LINK: ifindex of the parent/peer (in linkNetnsId's namespace when that is set) */
   link?: number
   qdisc?: string
   /** Request only: move or create the link in the namespace of this fd */
@@ -274,10 +278,10 @@ export interface LinkAttributes extends AttributeSet {
   /** Request only: … of this process */
   netNsPid?: number
   /** IFLA_TARGET_NETNSID (= IFLA_IF_NETNSID) */
-  targetNetnsid?: number
+  targetNetnsId?: number
   /** The namespace (by nsid) where IFLA_LINK's index lives, e.g. a veth peer elsewhere (s32) */
-  linkNetnsid?: number
-  newNetnsid?: number
+  linkNetnsId?: number
+  newNetnsId?: number
   /** RTEXT_FILTER_* (requests) */
   extMask?: number
   group?: number
@@ -352,276 +356,212 @@ export function decodeLinkMessage (buf: Uint8Array, start: number, end: number, 
   }
 }
 
-/** Decodes IFLA_* attributes; family decides how PROTINFO and AF_SPEC are read. */
-export function decodeLinkAttributes (buf: Uint8Array, start: number, end: number, family: number, keepOrder = false): LinkAttributes {
-  const a: LinkAttributes = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  const r = new AttributeReader(buf, start, end)
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    switch (r.type) {
-      case IFLA_IFNAME: a.ifname = r.string(); break
-      case IFLA_MTU: a.mtu = r.u32(); break
-      case IFLA_ADDRESS: a.address = r.mac(); break
-      case IFLA_BROADCAST: a.broadcast = r.mac(); break
-      case IFLA_MASTER: a.master = r.u32(); break
-      case IFLA_OPERSTATE: a.operstate = r.u8(); break
-      case IFLA_LINKMODE: a.linkmode = r.u8(); break
-      case IFLA_TXQLEN: a.txqlen = r.u32(); break
-      case IFLA_LINK: a.link = r.u32(); break
-      case IFLA_QDISC: a.qdisc = r.string(); break
-      case IFLA_NET_NS_FD: a.netNsFd = r.u32(); break
-      case IFLA_NET_NS_PID: a.netNsPid = r.u32(); break
-      case IFLA_TARGET_NETNSID: a.targetNetnsid = r.s32(); break
-      case IFLA_LINK_NETNSID: a.linkNetnsid = r.s32(); break
-      case IFLA_NEW_NETNSID: a.newNetnsid = r.s32(); break
-      case IFLA_EXT_MASK: a.extMask = r.u32(); break
-      case IFLA_GROUP: a.group = r.u32(); break
-      case IFLA_PROMISCUITY: a.promiscuity = r.u32(); break
-      case IFLA_ALLMULTI: a.allmulti = r.u32(); break
-      case IFLA_NUM_TX_QUEUES: a.numTxQueues = r.u32(); break
-      case IFLA_NUM_RX_QUEUES: a.numRxQueues = r.u32(); break
-      case IFLA_CARRIER: a.carrier = r.u8(); break
-      case IFLA_CARRIER_CHANGES: a.carrierChanges = r.u32(); break
-      case IFLA_CARRIER_UP_COUNT: a.carrierUpCount = r.u32(); break
-      case IFLA_CARRIER_DOWN_COUNT: a.carrierDownCount = r.u32(); break
-      case IFLA_PROTO_DOWN: a.protoDown = r.u8(); break
-      case IFLA_MIN_MTU: a.minMtu = r.u32(); break
-      case IFLA_MAX_MTU: a.maxMtu = r.u32(); break
-      case IFLA_GSO_MAX_SEGS: a.gsoMaxSegs = r.u32(); break
-      case IFLA_GSO_MAX_SIZE: a.gsoMaxSize = r.u32(); break
-      case IFLA_GRO_MAX_SIZE: a.groMaxSize = r.u32(); break
-      case IFLA_TSO_MAX_SIZE: a.tsoMaxSize = r.u32(); break
-      case IFLA_TSO_MAX_SEGS: a.tsoMaxSegs = r.u32(); break
-      case IFLA_IFALIAS: a.ifalias = r.string(); break
-      case IFLA_ALT_IFNAME: a.altIfname = r.string(); break
-      case IFLA_PERM_ADDRESS: a.permAddress = r.mac(); break
-      case IFLA_PARENT_DEV_NAME: a.parentDevName = r.string(); break
-      case IFLA_PARENT_DEV_BUS_NAME: a.parentDevBusName = r.string(); break
-      case IFLA_PROP_LIST: {
-        const names = decodePropList(r)
-        if (names !== undefined) a.altIfnames = names; else keepUnknown(a, r)
-        break
-      }
-      case IFLA_LINKINFO: a.linkInfo = decodeLinkInfo(buf, r.offset, r.offset + r.length, keepOrder); break
-      case IFLA_PROTINFO:
-        if (family === AF_BRIDGE) a.protinfo = decodeBridgePort(buf, r.offset, r.offset + r.length, keepOrder)
-        else keepUnknown(a, r) // AF_INET6 sends IFLA_INET6_* here
-        break
-      case IFLA_AF_SPEC:
-        if (family === AF_BRIDGE) a.afSpec = decodeBridgeAfSpec(buf, r.offset, r.offset + r.length, keepOrder)
-        else a.families = decodeLinkFamilies(buf, r.offset, r.offset + r.length, keepOrder)
-        break
-      default: keepUnknown(a, r)
-    }
-  }
-  if (order !== undefined) a.order = order
-  return a
-}
+// ---- the field tables ----
 
 /** IFLA_PROP_LIST holds IFLA_ALT_IFNAME strings; anything else → undefined (kept raw). */
-function decodePropList (outer: AttributeReader): string[] | undefined {
-  const names: string[] = []
-  const r = outer.nestedReader()
-  while (r.next()) {
-    if (r.type !== IFLA_ALT_IFNAME) return undefined
-    names.push(r.string())
-  }
-  return names
-}
-
-export function decodeLinkInfo (buf: Uint8Array, start: number, end: number, keepOrder = false): LinkInfo {
-  const li: LinkInfo = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  const r = new AttributeReader(buf, start, end)
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    switch (r.type) {
-      case IFLA_INFO_KIND:
-        li.kind = r.string()
-        if (order !== undefined && unterminated(r)) order[order.length - 1]! |= STRING_UNTERMINATED
-        break
-      case IFLA_INFO_DATA: {
-        // The kernel sends KIND before DATA; without a kind (or driver) the data stays raw.
-        const driver = li.kind !== undefined ? linkKindDriver(li.kind) : undefined
-        if (driver !== undefined) li.data = driver.decode(r.nestedReader(), keepOrder)
-        else keepUnknown(li, r)
-        break
-      }
-      case IFLA_INFO_SLAVE_KIND:
-        li.slaveKind = r.string()
-        if (order !== undefined && unterminated(r)) order[order.length - 1]! |= STRING_UNTERMINATED
-        break
-      case IFLA_INFO_SLAVE_DATA:
-        if (li.slaveKind === 'bridge') li.slaveData = decodeBridgePort(buf, r.offset, r.offset + r.length, keepOrder)
-        else keepUnknown(li, r)
-        break
-      default: keepUnknown(li, r)
+const propList: Codec<string[]> = {
+  read: outer => {
+    const names: string[] = []
+    const r = outer.nestedReader()
+    while (r.next()) {
+      if (r.type !== IFLA_ALT_IFNAME) return undefined
+      names.push(r.string())
     }
+    return names
+  },
+  write: (w, t, names) => {
+    const off = w.beginNested(t)
+    for (const n of names) w.string(IFLA_ALT_IFNAME, n)
+    w.endNested(off)
+    return true
   }
-  if (order !== undefined) li.order = order
-  return li
 }
 
-export function decodeBridgeAfSpec (buf: Uint8Array, start: number, end: number, keepOrder = false): BridgeAfSpec {
-  const s: BridgeAfSpec = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  const r = new AttributeReader(buf, start, end)
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    switch (r.type) {
-      case IFLA_BRIDGE_FLAGS: s.flags = r.u16(); break
-      case IFLA_BRIDGE_MODE: s.mode = r.u16(); break
-      case IFLA_BRIDGE_VLAN_INFO: {
-        if (r.length < 4) throw new NetlinkDecodeError(`IFLA_BRIDGE_VLAN_INFO has ${r.length} bytes, needs 4`, r.offset)
-        const b = r.buf; const o = r.offset
-        const v: BridgeVlanInfo = { flags: b[o]! | (b[o + 1]! << 8), vid: b[o + 2]! | (b[o + 3]! << 8) }
-        if (s.vlans === undefined) s.vlans = [v]; else s.vlans.push(v)
-        break
-      }
-      default: keepUnknown(s, r)
-    }
+/** IFLA_INFO_DATA, by the kind's driver (kinds/registry.ts); the kernel sends KIND before DATA. */
+const kindData: Codec<LinkKindData, LinkContext, LinkInfo> = {
+  read: (r, ctx, li) => li.kind !== undefined ? linkKindDriver(li.kind)?.decode(r.nestedReader(), ctx.keepOrder) : undefined,
+  write: (w, t, data, _ctx, li) => {
+    const driver = li.kind !== undefined ? linkKindDriver(li.kind) : undefined
+    if (driver === undefined) throw new TypeError(`IFLA_INFO_DATA for link kind ${JSON.stringify(li.kind)}: no driver for this kind (kinds/registry.ts); pass its data as a raw attribute in linkInfo.unknown`)
+    const off = w.beginNested(t)
+    driver.encode(w, data)
+    w.endNested(off)
+    return true
   }
-  if (order !== undefined) s.order = order
-  return s
 }
 
-export function decodeLinkFamilies (buf: Uint8Array, start: number, end: number, keepOrder = false): LinkFamilySettings {
-  const f: LinkFamilySettings = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  const r = new AttributeReader(buf, start, end)
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    if (r.type === AF_INET && f.inet === undefined) f.inet = decodeInetSettings(r.nestedReader(), keepOrder)
-    else if (r.type === AF_INET6 && f.inet6 === undefined) f.inet6 = decodeInet6Settings(r.nestedReader(), keepOrder)
-    else keepUnknown(f, r)
+const bridgePort = nested(BRIDGE_PORT_FIELDS)
+
+/** IFLA_INFO_SLAVE_DATA: IFLA_BRPORT_* of a bridge's port (other masters' data stays raw). */
+const slaveData: Codec<BridgePortAttributes, LinkContext, LinkInfo> = {
+  read: (r, ctx, li) => li.slaveKind === 'bridge' ? bridgePort.read(r, ctx, li) : undefined,
+  write: (w, t, v, ctx, li) => {
+    if (li.slaveKind !== 'bridge') throw new TypeError(`IFLA_INFO_SLAVE_DATA is only encoded for slave kind "bridge", not ${JSON.stringify(li.slaveKind)}`)
+    return bridgePort.write(w, t, v, ctx, li)
   }
-  if (order !== undefined) f.order = order
-  return f
 }
 
-function decodeInetSettings (r: AttributeReader, keepOrder: boolean): InetLinkSettings {
-  const s: InetLinkSettings = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    if (r.type === IFLA_INET_CONF && s.conf === undefined && r.length % 4 === 0) {
-      const conf: number[] = []
-      for (let o = r.offset; o < r.offset + r.length; o += 4) conf.push(readU32(r.buf, o))
-      s.conf = conf
-    } else {
-      keepUnknown(s, r)
-    }
-  }
-  if (order !== undefined) s.order = order
-  return s
+// Kinds go without their NUL, as iproute2 sends them (the kernel accepts both).
+const INFO_FIELDS = new FieldTable<LinkInfo, LinkContext>([
+  { type: IFLA_INFO_KIND | STRING_UNTERMINATED, key: 'kind', codec: string },
+  { type: IFLA_INFO_DATA, key: 'data', codec: kindData },
+  { type: IFLA_INFO_SLAVE_KIND | STRING_UNTERMINATED, key: 'slaveKind', codec: string },
+  { type: IFLA_INFO_SLAVE_DATA, key: 'slaveData', codec: slaveData }
+])
+
+/** struct bridge_vlan_info */
+const vlanInfo: Codec<BridgeVlanInfo> = {
+  read: r => {
+    if (r.length < 4) throw new NetlinkDecodeError(`IFLA_BRIDGE_VLAN_INFO has ${r.length} bytes, needs 4`, r.offset)
+    const b = r.buf; const o = r.offset
+    return { flags: b[o]! | (b[o + 1]! << 8), vid: b[o + 2]! | (b[o + 3]! << 8) }
+  },
+  write: (w, t, v) => { w.attr(t, Uint8Array.of(v.flags & 0xff, (v.flags >> 8) & 0xff, v.vid & 0xff, v.vid >> 8)); return true }
 }
 
-function decodeInet6Settings (r: AttributeReader, keepOrder: boolean): Inet6LinkSettings {
-  const s: Inet6LinkSettings = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    if (r.type === IFLA_INET6_ADDR_GEN_MODE && r.length === 1) s.addrGenMode = r.u8(); else keepUnknown(s, r)
+const BRIDGE_AF_SPEC_FIELDS = new FieldTable<BridgeAfSpec, LinkContext>([
+  { type: IFLA_BRIDGE_FLAGS, key: 'flags', codec: u16 },
+  { type: IFLA_BRIDGE_MODE, key: 'mode', codec: u16 },
+  { type: IFLA_BRIDGE_VLAN_INFO, key: 'vlans', codec: vlanInfo, repeated: true }
+])
+
+/** IFLA_INET_CONF of a request: nested u32s by IPV4_DEVCONF_* id (never decoded: the kernel reports the array). */
+const setConf: Codec<Record<number, number>> = {
+  read: () => undefined,
+  write: (w, t, conf) => {
+    const off = w.beginNested(t)
+    for (const [id, value] of Object.entries(conf)) w.u32(Number(id), value)
+    w.endNested(off)
+    return true
   }
-  if (order !== undefined) s.order = order
-  return s
 }
+
+/** IFLA_INET_CONF as the kernel reports it: a u32 array (another length, or a second one, stays raw). */
+const confArray: Codec<number[], LinkContext, InetLinkSettings> = {
+  read: (r, _ctx, s) => {
+    if (s.conf !== undefined || r.length % 4 !== 0) return undefined
+    const conf: number[] = []
+    for (let o = r.offset; o < r.offset + r.length; o += 4) conf.push(readU32(r.buf, o))
+    return conf
+  },
+  write: (w, t, conf) => {
+    const b = Buffer.alloc(conf.length * 4)
+    conf.forEach((v, i) => { b.writeUInt32LE(v >>> 0, i * 4) })
+    w.attr(t, b)
+    return true
+  }
+}
+
+// setConf, when present, is written instead of conf.
+const INET_FIELDS = new FieldTable<InetLinkSettings, LinkContext>([
+  { type: IFLA_INET_CONF, key: 'setConf', codec: setConf },
+  { type: IFLA_INET_CONF, key: 'conf', codec: confArray }
+])
+
+const INET6_FIELDS = new FieldTable<Inet6LinkSettings, LinkContext>([
+  { type: IFLA_INET6_ADDR_GEN_MODE, key: 'addrGenMode', codec: { ...u8, read: r => r.length === 1 ? r.u8() : undefined } }
+])
+
+// One nested set per address family; a second one of a family stays raw.
+const FAMILY_FIELDS = new FieldTable<LinkFamilySettings, LinkContext>([
+  { type: AF_INET, key: 'inet', codec: when((_ctx, f) => f.inet === undefined, nested(INET_FIELDS)) },
+  { type: AF_INET6, key: 'inet6', codec: when((_ctx, f) => f.inet6 === undefined, nested(INET6_FIELDS)) }
+])
+
+const isBridge = (ctx: LinkContext): boolean => ctx.family === AF_BRIDGE
 
 // Canonical attribute order: iproute2's, so our requests match its bytes.
 // iproute2 writes what it parses (mtu, address…) first, then IFLA_LINK,
 // IFLA_IFNAME and IFLA_LINKINFO; IFLA_EXT_MASK precedes IFLA_IFNAME in GETs.
-const LINK_CANONICAL = [
-  IFLA_MTU, IFLA_ADDRESS, IFLA_BROADCAST, IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_LINKMODE, IFLA_GROUP, IFLA_MASTER,
-  IFLA_PROMISCUITY, IFLA_ALLMULTI, IFLA_NUM_TX_QUEUES, IFLA_NUM_RX_QUEUES, IFLA_CARRIER, IFLA_PROTO_DOWN,
-  IFLA_GSO_MAX_SEGS, IFLA_GSO_MAX_SIZE, IFLA_GRO_MAX_SIZE, IFLA_TSO_MAX_SIZE, IFLA_TSO_MAX_SEGS,
-  IFLA_NET_NS_PID, IFLA_NET_NS_FD, IFLA_TARGET_NETNSID, IFLA_LINK_NETNSID, IFLA_NEW_NETNSID, IFLA_EXT_MASK,
-  IFLA_LINK, IFLA_IFNAME, IFLA_ALT_IFNAME, IFLA_IFALIAS, IFLA_PROP_LIST, IFLA_LINKINFO,
-  IFLA_PROTINFO | NLA_F_NESTED, IFLA_AF_SPEC,
-  // Read-only ones the kernel reports, so decoded messages re-encode.
-  IFLA_QDISC, IFLA_MIN_MTU, IFLA_MAX_MTU, IFLA_CARRIER_CHANGES, IFLA_CARRIER_UP_COUNT, IFLA_CARRIER_DOWN_COUNT,
-  IFLA_PERM_ADDRESS, IFLA_PARENT_DEV_NAME, IFLA_PARENT_DEV_BUS_NAME
-] as const
+// The read-only ones the kernel reports follow (from IFLA_QDISC), so decoded
+// messages re-encode.
+const LINK_FIELDS = new FieldTable<LinkAttributes, LinkContext>([
+  { type: IFLA_MTU, key: 'mtu', codec: u32 },
+  { type: IFLA_ADDRESS, key: 'address', codec: mac },
+  { type: IFLA_BROADCAST, key: 'broadcast', codec: mac },
+  { type: IFLA_TXQLEN, key: 'txqlen', codec: u32 },
+  { type: IFLA_OPERSTATE, key: 'operstate', codec: u8 },
+  { type: IFLA_LINKMODE, key: 'linkmode', codec: u8 },
+  { type: IFLA_GROUP, key: 'group', codec: u32 },
+  { type: IFLA_MASTER, key: 'master', codec: u32 },
+  { type: IFLA_PROMISCUITY, key: 'promiscuity', codec: u32 },
+  { type: IFLA_ALLMULTI, key: 'allmulti', codec: u32 },
+  { type: IFLA_NUM_TX_QUEUES, key: 'numTxQueues', codec: u32 },
+  { type: IFLA_NUM_RX_QUEUES, key: 'numRxQueues', codec: u32 },
+  { type: IFLA_CARRIER, key: 'carrier', codec: u8 },
+  { type: IFLA_PROTO_DOWN, key: 'protoDown', codec: u8 },
+  { type: IFLA_GSO_MAX_SEGS, key: 'gsoMaxSegs', codec: u32 },
+  { type: IFLA_GSO_MAX_SIZE, key: 'gsoMaxSize', codec: u32 },
+  { type: IFLA_GRO_MAX_SIZE, key: 'groMaxSize', codec: u32 },
+  { type: IFLA_TSO_MAX_SIZE, key: 'tsoMaxSize', codec: u32 },
+  { type: IFLA_TSO_MAX_SEGS, key: 'tsoMaxSegs', codec: u32 },
+  { type: IFLA_NET_NS_PID, key: 'netNsPid', codec: u32 },
+  { type: IFLA_NET_NS_FD, key: 'netNsFd', codec: u32 },
+  { type: IFLA_TARGET_NETNSID, key: 'targetNetnsId', codec: s32 },
+  { type: IFLA_LINK_NETNSID, key: 'linkNetnsId', codec: s32 },
+  { type: IFLA_NEW_NETNSID, key: 'newNetnsId', codec: s32 },
+  { type: IFLA_EXT_MASK, key: 'extMask', codec: u32 },
+  { type: IFLA_LINK, key: 'link', codec: u32 },
+  { type: IFLA_IFNAME, key: 'ifname', codec: string },
+  { type: IFLA_ALT_IFNAME, key: 'altIfname', codec: string },
+  { type: IFLA_IFALIAS, key: 'ifalias', codec: string },
+  { type: IFLA_PROP_LIST, key: 'altIfnames', codec: propList },
+  { type: IFLA_LINKINFO, key: 'linkInfo', codec: nested(INFO_FIELDS) },
+  // AF_BRIDGE messages only; AF_INET6 sends IFLA_INET6_* here (kept raw).
+  { type: IFLA_PROTINFO | NLA_F_NESTED, key: 'protinfo', codec: when(isBridge, bridgePort) },
+  { type: IFLA_AF_SPEC, key: 'afSpec', codec: when(isBridge, nested(BRIDGE_AF_SPEC_FIELDS)) },
+  { type: IFLA_AF_SPEC, key: 'families', codec: nested(FAMILY_FIELDS) },
+  { type: IFLA_QDISC, key: 'qdisc', codec: string },
+  { type: IFLA_MIN_MTU, key: 'minMtu', codec: u32 },
+  { type: IFLA_MAX_MTU, key: 'maxMtu', codec: u32 },
+  { type: IFLA_CARRIER_CHANGES, key: 'carrierChanges', codec: u32 },
+  { type: IFLA_CARRIER_UP_COUNT, key: 'carrierUpCount', codec: u32 },
+  { type: IFLA_CARRIER_DOWN_COUNT, key: 'carrierDownCount', codec: u32 },
+  { type: IFLA_PERM_ADDRESS, key: 'permAddress', codec: mac },
+  { type: IFLA_PARENT_DEV_NAME, key: 'parentDevName', codec: string },
+  { type: IFLA_PARENT_DEV_BUS_NAME, key: 'parentDevBusName', codec: string }
+])
 
-function hwAddress (w: NetlinkWriter, type: number, text: string): void {
-  if (text === '') w.attr(type, new Uint8Array(0)); else w.mac(type, text)
+/** The "veth" kind: VETH_INFO_PEER is a whole ifinfomsg plus link attributes, so its driver lives with the link codec. */
+export const vethKind: LinkKindDriver<VethData> = kindDriver('veth', new FieldTable<VethData, LinkContext>([{
+  type: VETH_INFO_PEER,
+  key: 'peer',
+  codec: {
+    read: (r, ctx) => decodeLinkMessage(r.buf, r.offset, r.offset + r.length, { keepOrder: ctx.keepOrder }),
+    write: (w, t, peer) => {
+      const off = w.beginNested(t)
+      encodeLinkMessage(w, peer)
+      w.endNested(off)
+      return true
+    }
+  }
+}]))
+registerLinkKind(vethKind)
+
+const ENCODING: LinkContext = { family: 0, keepOrder: false }
+
+// ---- entry points ----
+
+/** Decodes IFLA_* attributes; family decides how PROTINFO and AF_SPEC are read. */
+export function decodeLinkAttributes (buf: Uint8Array, start: number, end: number, family: number, keepOrder = false): LinkAttributes {
+  return decodeAttributeSet(new AttributeReader(buf, start, end), LINK_FIELDS, keepOrder, { family, keepOrder })
 }
 
-function emitLink (w: NetlinkWriter, a: LinkAttributes, t: number): boolean {
-  switch (t & 0x3fff) {
-    case IFLA_IFNAME: if (a.ifname === undefined) return false; w.string(t, a.ifname); return true
-    case IFLA_MTU: if (a.mtu === undefined) return false; w.u32(t, a.mtu); return true
-    case IFLA_ADDRESS: if (a.address === undefined) return false; hwAddress(w, t, a.address); return true
-    case IFLA_BROADCAST: if (a.broadcast === undefined) return false; hwAddress(w, t, a.broadcast); return true
-    case IFLA_MASTER: if (a.master === undefined) return false; w.u32(t, a.master); return true
-    case IFLA_OPERSTATE: if (a.operstate === undefined) return false; w.u8(t, a.operstate); return true
-    case IFLA_LINKMODE: if (a.linkmode === undefined) return false; w.u8(t, a.linkmode); return true
-    case IFLA_TXQLEN: if (a.txqlen === undefined) return false; w.u32(t, a.txqlen); return true
-    case IFLA_LINK: if (a.link === undefined) return false; w.u32(t, a.link); return true
-    case IFLA_QDISC: if (a.qdisc === undefined) return false; w.string(t, a.qdisc); return true
-    case IFLA_NET_NS_FD: if (a.netNsFd === undefined) return false; w.u32(t, a.netNsFd); return true
-    case IFLA_NET_NS_PID: if (a.netNsPid === undefined) return false; w.u32(t, a.netNsPid); return true
-    case IFLA_TARGET_NETNSID: if (a.targetNetnsid === undefined) return false; w.s32(t, a.targetNetnsid); return true
-    case IFLA_LINK_NETNSID: if (a.linkNetnsid === undefined) return false; w.s32(t, a.linkNetnsid); return true
-    case IFLA_NEW_NETNSID: if (a.newNetnsid === undefined) return false; w.s32(t, a.newNetnsid); return true
-    case IFLA_EXT_MASK: if (a.extMask === undefined) return false; w.u32(t, a.extMask); return true
-    case IFLA_GROUP: if (a.group === undefined) return false; w.u32(t, a.group); return true
-    case IFLA_PROMISCUITY: if (a.promiscuity === undefined) return false; w.u32(t, a.promiscuity); return true
-    case IFLA_ALLMULTI: if (a.allmulti === undefined) return false; w.u32(t, a.allmulti); return true
-    case IFLA_NUM_TX_QUEUES: if (a.numTxQueues === undefined) return false; w.u32(t, a.numTxQueues); return true
-    case IFLA_NUM_RX_QUEUES: if (a.numRxQueues === undefined) return false; w.u32(t, a.numRxQueues); return true
-    case IFLA_CARRIER: if (a.carrier === undefined) return false; w.u8(t, a.carrier); return true
-    case IFLA_CARRIER_CHANGES: if (a.carrierChanges === undefined) return false; w.u32(t, a.carrierChanges); return true
-    case IFLA_CARRIER_UP_COUNT: if (a.carrierUpCount === undefined) return false; w.u32(t, a.carrierUpCount); return true
-    case IFLA_CARRIER_DOWN_COUNT: if (a.carrierDownCount === undefined) return false; w.u32(t, a.carrierDownCount); return true
-    case IFLA_PROTO_DOWN: if (a.protoDown === undefined) return false; w.u8(t, a.protoDown); return true
-    case IFLA_MIN_MTU: if (a.minMtu === undefined) return false; w.u32(t, a.minMtu); return true
-    case IFLA_MAX_MTU: if (a.maxMtu === undefined) return false; w.u32(t, a.maxMtu); return true
-    case IFLA_GSO_MAX_SEGS: if (a.gsoMaxSegs === undefined) return false; w.u32(t, a.gsoMaxSegs); return true
-    case IFLA_GSO_MAX_SIZE: if (a.gsoMaxSize === undefined) return false; w.u32(t, a.gsoMaxSize); return true
-    case IFLA_GRO_MAX_SIZE: if (a.groMaxSize === undefined) return false; w.u32(t, a.groMaxSize); return true
-    case IFLA_TSO_MAX_SIZE: if (a.tsoMaxSize === undefined) return false; w.u32(t, a.tsoMaxSize); return true
-    case IFLA_TSO_MAX_SEGS: if (a.tsoMaxSegs === undefined) return false; w.u32(t, a.tsoMaxSegs); return true
-    case IFLA_IFALIAS: if (a.ifalias === undefined) return false; w.string(t, a.ifalias); return true
-    case IFLA_ALT_IFNAME: if (a.altIfname === undefined) return false; w.string(t, a.altIfname); return true
-    case IFLA_PERM_ADDRESS: if (a.permAddress === undefined) return false; hwAddress(w, t, a.permAddress); return true
-    case IFLA_PARENT_DEV_NAME: if (a.parentDevName === undefined) return false; w.string(t, a.parentDevName); return true
-    case IFLA_PARENT_DEV_BUS_NAME: if (a.parentDevBusName === undefined) return false; w.string(t, a.parentDevBusName); return true
-    case IFLA_PROP_LIST: {
-      if (a.altIfnames === undefined) return false
-      const off = w.beginNested(t)
-      for (const n of a.altIfnames) w.string(IFLA_ALT_IFNAME, n)
-      w.endNested(off)
-      return true
-    }
-    case IFLA_LINKINFO: {
-      if (a.linkInfo === undefined) return false
-      const off = w.beginNested(t)
-      encodeLinkInfo(w, a.linkInfo)
-      w.endNested(off)
-      return true
-    }
-    case IFLA_PROTINFO: {
-      if (a.protinfo === undefined) return false
-      const off = w.beginNested(t)
-      encodeBridgePort(w, a.protinfo)
-      w.endNested(off)
-      return true
-    }
-    case IFLA_AF_SPEC: {
-      if (a.afSpec === undefined && a.families === undefined) return false
-      const off = w.beginNested(t)
-      if (a.afSpec !== undefined) encodeBridgeAfSpec(w, a.afSpec); else encodeAttributeSet(w, a.families!, FAMILIES_CANONICAL, emitFamily)
-      w.endNested(off)
-      return true
-    }
-    default: return false
-  }
+export function decodeLinkInfo (buf: Uint8Array, start: number, end: number, keepOrder = false): LinkInfo {
+  return decodeAttributeSet(new AttributeReader(buf, start, end), INFO_FIELDS, keepOrder, { family: 0, keepOrder })
+}
+
+export function decodeBridgeAfSpec (buf: Uint8Array, start: number, end: number, keepOrder = false): BridgeAfSpec {
+  return decodeAttributeSet(new AttributeReader(buf, start, end), BRIDGE_AF_SPEC_FIELDS, keepOrder, { family: AF_BRIDGE, keepOrder })
+}
+
+export function decodeLinkFamilies (buf: Uint8Array, start: number, end: number, keepOrder = false): LinkFamilySettings {
+  return decodeAttributeSet(new AttributeReader(buf, start, end), FAMILY_FIELDS, keepOrder, { family: 0, keepOrder })
 }
 
 /** Writes the IFLA_* attributes (no header, no ifinfomsg). */
 export function encodeLinkAttributes (w: NetlinkWriter, a: LinkAttributes): void {
-  encodeAttributeSet(w, a, LINK_CANONICAL, emitLink)
+  encodeAttributeSet(w, LINK_FIELDS, a, ENCODING)
 }
 
 /** Writes struct ifinfomsg and the attributes (not the nlmsghdr: see NetlinkWriter.beginMessage). */
@@ -635,108 +575,12 @@ export function encodeLinkMessage (w: NetlinkWriter, m: LinkMessage): void {
   encodeLinkAttributes(w, m.attributes)
 }
 
-const FAMILIES_CANONICAL = [AF_INET, AF_INET6] as const
-const INET_CANONICAL = [IFLA_INET_CONF] as const
-const INET6_CANONICAL = [IFLA_INET6_ADDR_GEN_MODE] as const
-
-function emitFamily (w: NetlinkWriter, f: LinkFamilySettings, t: number): boolean {
-  const type = t & 0x3fff
-  if (type === AF_INET && f.inet !== undefined) {
-    const off = w.beginNested(t)
-    encodeAttributeSet(w, f.inet, INET_CANONICAL, emitInet)
-    w.endNested(off)
-    return true
-  }
-  if (type === AF_INET6 && f.inet6 !== undefined) {
-    const off = w.beginNested(t)
-    encodeAttributeSet(w, f.inet6, INET6_CANONICAL, emitInet6)
-    w.endNested(off)
-    return true
-  }
-  return false
-}
-
-function emitInet (w: NetlinkWriter, s: InetLinkSettings, t: number): boolean {
-  if ((t & 0x3fff) !== IFLA_INET_CONF) return false
-  if (s.setConf !== undefined) {
-    const off = w.beginNested(t)
-    for (const [id, value] of Object.entries(s.setConf)) w.u32(Number(id), value)
-    w.endNested(off)
-    return true
-  }
-  if (s.conf === undefined) return false
-  const b = Buffer.alloc(s.conf.length * 4)
-  s.conf.forEach((v, i) => { b.writeUInt32LE(v >>> 0, i * 4) })
-  w.attr(t, b)
-  return true
-}
-
-function emitInet6 (w: NetlinkWriter, s: Inet6LinkSettings, t: number): boolean {
-  if ((t & 0x3fff) !== IFLA_INET6_ADDR_GEN_MODE || s.addrGenMode === undefined) return false
-  w.u8(t, s.addrGenMode)
-  return true
-}
-
-// Kinds go without their NUL, as iproute2 sends them (the kernel accepts both).
-const INFO_CANONICAL = [IFLA_INFO_KIND | STRING_UNTERMINATED, IFLA_INFO_DATA, IFLA_INFO_SLAVE_KIND | STRING_UNTERMINATED, IFLA_INFO_SLAVE_DATA] as const
-
-function emitInfo (w: NetlinkWriter, li: LinkInfo, t: number): boolean {
-  switch (t & 0x3fff) {
-    case IFLA_INFO_KIND: if (li.kind === undefined) return false; writeString(w, t, li.kind); return true
-    case IFLA_INFO_DATA: {
-      if (li.data === undefined) return false
-      const driver = li.kind !== undefined ? linkKindDriver(li.kind) : undefined
-      if (driver === undefined) throw new TypeError(`IFLA_INFO_DATA for link kind ${JSON.stringify(li.kind)}: no driver for this kind (kinds/registry.ts); pass its data as a raw attribute in linkInfo.unknown`)
-      const off = w.beginNested(t)
-      driver.encode(w, li.data)
-      w.endNested(off)
-      return true
-    }
-    case IFLA_INFO_SLAVE_KIND: if (li.slaveKind === undefined) return false; writeString(w, t, li.slaveKind); return true
-    case IFLA_INFO_SLAVE_DATA: {
-      if (li.slaveData === undefined) return false
-      if (li.slaveKind !== 'bridge') throw new TypeError(`IFLA_INFO_SLAVE_DATA is only encoded for slave kind "bridge", not ${JSON.stringify(li.slaveKind)}`)
-      const off = w.beginNested(t)
-      encodeBridgePort(w, li.slaveData)
-      w.endNested(off)
-      return true
-    }
-    default: return false
-  }
-}
-
 /** Writes IFLA_INFO_* (the caller opens IFLA_LINKINFO). */
 export function encodeLinkInfo (w: NetlinkWriter, li: LinkInfo): void {
-  encodeAttributeSet(w, li, INFO_CANONICAL, emitInfo)
+  encodeAttributeSet(w, INFO_FIELDS, li, ENCODING)
 }
 
-/** Writes IFLA_BRIDGE_* (the caller opens IFLA_AF_SPEC). VLAN entries repeat, so no generic set encoder here. */
+/** Writes IFLA_BRIDGE_* (the caller opens IFLA_AF_SPEC). */
 export function encodeBridgeAfSpec (w: NetlinkWriter, s: BridgeAfSpec): void {
-  const vlans = s.vlans ?? []
-  const unknown = s.unknown ?? []
-  if (s.order === undefined) {
-    if (s.flags !== undefined) w.u16(IFLA_BRIDGE_FLAGS, s.flags)
-    if (s.mode !== undefined) w.u16(IFLA_BRIDGE_MODE, s.mode)
-    for (const v of vlans) vlanInfo(w, IFLA_BRIDGE_VLAN_INFO, v)
-    for (const a of unknown) w.raw(a)
-    return
-  }
-  let vi = 0; let ui = 0
-  let flagsDone = false; let modeDone = false
-  for (const t of s.order) {
-    const type = t & 0x3fff
-    if (type === IFLA_BRIDGE_FLAGS && s.flags !== undefined) { w.u16(t, s.flags); flagsDone = true } else if (type === IFLA_BRIDGE_MODE && s.mode !== undefined) { w.u16(t, s.mode); modeDone = true } else if (type === IFLA_BRIDGE_VLAN_INFO && vi < vlans.length) vlanInfo(w, t, vlans[vi++]!)
-    else if (ui < unknown.length && unknown[ui]!.type === t) w.raw(unknown[ui++]!)
-  }
-  if (!flagsDone && s.flags !== undefined) w.u16(IFLA_BRIDGE_FLAGS, s.flags)
-  if (!modeDone && s.mode !== undefined) w.u16(IFLA_BRIDGE_MODE, s.mode)
-  for (; vi < vlans.length; vi++) vlanInfo(w, IFLA_BRIDGE_VLAN_INFO, vlans[vi]!)
-  for (; ui < unknown.length; ui++) w.raw(unknown[ui]!)
-}
-
-function vlanInfo (w: NetlinkWriter, type: number, v: BridgeVlanInfo): void {
-  const b = new Uint8Array(4)
-  b[0] = v.flags & 0xff; b[1] = (v.flags >> 8) & 0xff
-  b[2] = v.vid & 0xff; b[3] = v.vid >> 8
-  w.attr(type, b)
+  encodeAttributeSet(w, BRIDGE_AF_SPEC_FIELDS, s, ENCODING)
 }

@@ -481,8 +481,8 @@ export function linkFromMessage (m: LinkMessage): Link {
   if (a.address !== undefined) link.mac = a.address
   if (a.broadcast !== undefined) link.broadcast = a.broadcast
   if (a.master !== undefined && a.master !== 0) link.master = a.master
-  if (a.link !== undefined && (a.link !== m.index || a.linkNetnsid !== undefined)) link.parentIndex = a.link
-  if (a.linkNetnsid !== undefined) link.linkNetnsId = a.linkNetnsid
+  if (a.link !== undefined && (a.link !== m.index || a.linkNetnsId !== undefined)) link.parentIndex = a.link
+  if (a.linkNetnsId !== undefined) link.linkNetnsId = a.linkNetnsId
   if (a.txqlen !== undefined) link.txqlen = a.txqlen
   if (a.promiscuity !== undefined) link.promiscuity = a.promiscuity
   if (a.ifalias !== undefined) link.alias = a.ifalias

@@ -2,8 +2,9 @@
 // IFLA_PROTINFO of AF_BRIDGE messages (`bridge link set`) and in
 // IFLA_INFO_SLAVE_DATA of a port whose IFLA_INFO_SLAVE_KIND is "bridge".
 import { AttributeReader, type NetlinkWriter } from '../../attributes.js'
-import { type AttributeSet, encodeAttributeSet, keepUnknown, u64Number } from './fields.js'
-import { decodeBridgeId, encodeBridgeId } from './bridge.js'
+import { type AttributeSet, FieldTable, decodeAttributeSet, encodeAttributeSet, flag, u16, u32, u64, u8 } from '../attribute-set.js'
+import { bridgeId } from './bridge.js'
+import type { LinkContext } from './driver.js'
 
 export const IFLA_BRPORT_STATE = 1
 export const IFLA_BRPORT_PRIORITY = 2
@@ -107,117 +108,54 @@ export interface BridgePortAttributes extends AttributeSet {
   locked?: number
 }
 
+// iproute2's order (bridge/link.c), so `bridge link set` requests match byte for byte;
+// then the read-only ones the kernel reports, encoded for round trips (from IFLA_BRPORT_ROOT_ID on).
+export const BRIDGE_PORT_FIELDS = new FieldTable<BridgePortAttributes, LinkContext>([
+  { type: IFLA_BRPORT_GUARD, key: 'guard', codec: u8 },
+  { type: IFLA_BRPORT_MODE, key: 'mode', codec: u8 },
+  { type: IFLA_BRPORT_FAST_LEAVE, key: 'fastLeave', codec: u8 },
+  { type: IFLA_BRPORT_PROTECT, key: 'protect', codec: u8 },
+  { type: IFLA_BRPORT_UNICAST_FLOOD, key: 'unicastFlood', codec: u8 },
+  { type: IFLA_BRPORT_MCAST_FLOOD, key: 'mcastFlood', codec: u8 },
+  { type: IFLA_BRPORT_BCAST_FLOOD, key: 'bcastFlood', codec: u8 },
+  { type: IFLA_BRPORT_MCAST_TO_UCAST, key: 'mcastToUcast', codec: u8 },
+  { type: IFLA_BRPORT_LEARNING, key: 'learning', codec: u8 },
+  { type: IFLA_BRPORT_LEARNING_SYNC, key: 'learningSync', codec: u8 },
+  { type: IFLA_BRPORT_COST, key: 'cost', codec: u32 },
+  { type: IFLA_BRPORT_PRIORITY, key: 'priority', codec: u16 },
+  { type: IFLA_BRPORT_STATE, key: 'state', codec: u8 },
+  { type: IFLA_BRPORT_PROXYARP, key: 'proxyarp', codec: u8 },
+  { type: IFLA_BRPORT_PROXYARP_WIFI, key: 'proxyarpWifi', codec: u8 },
+  { type: IFLA_BRPORT_MULTICAST_ROUTER, key: 'multicastRouter', codec: u8 },
+  { type: IFLA_BRPORT_NEIGH_SUPPRESS, key: 'neighSuppress', codec: u8 },
+  { type: IFLA_BRPORT_VLAN_TUNNEL, key: 'vlanTunnel', codec: u8 },
+  { type: IFLA_BRPORT_ISOLATED, key: 'isolated', codec: u8 },
+  { type: IFLA_BRPORT_BACKUP_PORT, key: 'backupPort', codec: u32 },
+  { type: IFLA_BRPORT_LOCKED, key: 'locked', codec: u8 },
+  { type: IFLA_BRPORT_GROUP_FWD_MASK, key: 'groupFwdMask', codec: u16 },
+  { type: IFLA_BRPORT_MRP_RING_OPEN, key: 'mrpRingOpen', codec: u8 },
+  { type: IFLA_BRPORT_MRP_IN_OPEN, key: 'mrpInOpen', codec: u8 },
+  { type: IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT, key: 'mcastEhtHostsLimit', codec: u32 },
+  { type: IFLA_BRPORT_FLUSH, key: 'flush', codec: flag },
+  { type: IFLA_BRPORT_ROOT_ID, key: 'rootId', codec: bridgeId },
+  { type: IFLA_BRPORT_BRIDGE_ID, key: 'bridgeId', codec: bridgeId },
+  { type: IFLA_BRPORT_DESIGNATED_PORT, key: 'designatedPort', codec: u16 },
+  { type: IFLA_BRPORT_DESIGNATED_COST, key: 'designatedCost', codec: u16 },
+  { type: IFLA_BRPORT_ID, key: 'id', codec: u16 },
+  { type: IFLA_BRPORT_NO, key: 'no', codec: u16 },
+  { type: IFLA_BRPORT_TOPOLOGY_CHANGE_ACK, key: 'topologyChangeAck', codec: u8 },
+  { type: IFLA_BRPORT_CONFIG_PENDING, key: 'configPending', codec: u8 },
+  { type: IFLA_BRPORT_MESSAGE_AGE_TIMER, key: 'messageAgeTimer', codec: u64 },
+  { type: IFLA_BRPORT_FORWARD_DELAY_TIMER, key: 'forwardDelayTimer', codec: u64 },
+  { type: IFLA_BRPORT_HOLD_TIMER, key: 'holdTimer', codec: u64 },
+  { type: IFLA_BRPORT_MCAST_EHT_HOSTS_CNT, key: 'mcastEhtHostsCnt', codec: u32 }
+])
+
 export function decodeBridgePort (buf: Uint8Array, start: number, end: number, keepOrder = false): BridgePortAttributes {
-  const p: BridgePortAttributes = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  const r = new AttributeReader(buf, start, end)
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    switch (r.type) {
-      case IFLA_BRPORT_STATE: p.state = r.u8(); break
-      case IFLA_BRPORT_PRIORITY: p.priority = r.u16(); break
-      case IFLA_BRPORT_COST: p.cost = r.u32(); break
-      case IFLA_BRPORT_MODE: p.mode = r.u8(); break
-      case IFLA_BRPORT_GUARD: p.guard = r.u8(); break
-      case IFLA_BRPORT_PROTECT: p.protect = r.u8(); break
-      case IFLA_BRPORT_FAST_LEAVE: p.fastLeave = r.u8(); break
-      case IFLA_BRPORT_LEARNING: p.learning = r.u8(); break
-      case IFLA_BRPORT_UNICAST_FLOOD: p.unicastFlood = r.u8(); break
-      case IFLA_BRPORT_PROXYARP: p.proxyarp = r.u8(); break
-      case IFLA_BRPORT_LEARNING_SYNC: p.learningSync = r.u8(); break
-      case IFLA_BRPORT_PROXYARP_WIFI: p.proxyarpWifi = r.u8(); break
-      case IFLA_BRPORT_ROOT_ID: p.rootId = decodeBridgeId(r); break
-      case IFLA_BRPORT_BRIDGE_ID: p.bridgeId = decodeBridgeId(r); break
-      case IFLA_BRPORT_DESIGNATED_PORT: p.designatedPort = r.u16(); break
-      case IFLA_BRPORT_DESIGNATED_COST: p.designatedCost = r.u16(); break
-      case IFLA_BRPORT_ID: p.id = r.u16(); break
-      case IFLA_BRPORT_NO: p.no = r.u16(); break
-      case IFLA_BRPORT_TOPOLOGY_CHANGE_ACK: p.topologyChangeAck = r.u8(); break
-      case IFLA_BRPORT_CONFIG_PENDING: p.configPending = r.u8(); break
-      case IFLA_BRPORT_MESSAGE_AGE_TIMER: p.messageAgeTimer = u64Number(r); break
-      case IFLA_BRPORT_FORWARD_DELAY_TIMER: p.forwardDelayTimer = u64Number(r); break
-      case IFLA_BRPORT_HOLD_TIMER: p.holdTimer = u64Number(r); break
-      case IFLA_BRPORT_FLUSH: p.flush = true; break
-      case IFLA_BRPORT_MULTICAST_ROUTER: p.multicastRouter = r.u8(); break
-      case IFLA_BRPORT_MCAST_FLOOD: p.mcastFlood = r.u8(); break
-      case IFLA_BRPORT_MCAST_TO_UCAST: p.mcastToUcast = r.u8(); break
-      case IFLA_BRPORT_VLAN_TUNNEL: p.vlanTunnel = r.u8(); break
-      case IFLA_BRPORT_BCAST_FLOOD: p.bcastFlood = r.u8(); break
-      case IFLA_BRPORT_GROUP_FWD_MASK: p.groupFwdMask = r.u16(); break
-      case IFLA_BRPORT_NEIGH_SUPPRESS: p.neighSuppress = r.u8(); break
-      case IFLA_BRPORT_ISOLATED: p.isolated = r.u8(); break
-      case IFLA_BRPORT_BACKUP_PORT: p.backupPort = r.u32(); break
-      case IFLA_BRPORT_MRP_RING_OPEN: p.mrpRingOpen = r.u8(); break
-      case IFLA_BRPORT_MRP_IN_OPEN: p.mrpInOpen = r.u8(); break
-      case IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT: p.mcastEhtHostsLimit = r.u32(); break
-      case IFLA_BRPORT_MCAST_EHT_HOSTS_CNT: p.mcastEhtHostsCnt = r.u32(); break
-      case IFLA_BRPORT_LOCKED: p.locked = r.u8(); break
-      default: keepUnknown(p, r)
-    }
-  }
-  if (order !== undefined) p.order = order
-  return p
-}
-
-// iproute2's order (bridge/link.c), so `bridge link set` requests match byte for byte.
-const CANONICAL = [
-  IFLA_BRPORT_GUARD, IFLA_BRPORT_MODE, IFLA_BRPORT_FAST_LEAVE, IFLA_BRPORT_PROTECT, IFLA_BRPORT_UNICAST_FLOOD,
-  IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_MCAST_TO_UCAST, IFLA_BRPORT_LEARNING,
-  IFLA_BRPORT_LEARNING_SYNC, IFLA_BRPORT_COST, IFLA_BRPORT_PRIORITY, IFLA_BRPORT_STATE, IFLA_BRPORT_PROXYARP,
-  IFLA_BRPORT_PROXYARP_WIFI, IFLA_BRPORT_MULTICAST_ROUTER, IFLA_BRPORT_NEIGH_SUPPRESS, IFLA_BRPORT_VLAN_TUNNEL,
-  IFLA_BRPORT_ISOLATED, IFLA_BRPORT_BACKUP_PORT, IFLA_BRPORT_LOCKED, IFLA_BRPORT_GROUP_FWD_MASK,
-  IFLA_BRPORT_MRP_RING_OPEN, IFLA_BRPORT_MRP_IN_OPEN, IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT, IFLA_BRPORT_FLUSH,
-  // Read-only (the kernel reports them); encoded for round trips.
-  IFLA_BRPORT_ROOT_ID, IFLA_BRPORT_BRIDGE_ID, IFLA_BRPORT_DESIGNATED_PORT, IFLA_BRPORT_DESIGNATED_COST,
-  IFLA_BRPORT_ID, IFLA_BRPORT_NO, IFLA_BRPORT_TOPOLOGY_CHANGE_ACK, IFLA_BRPORT_CONFIG_PENDING,
-  IFLA_BRPORT_MESSAGE_AGE_TIMER, IFLA_BRPORT_FORWARD_DELAY_TIMER, IFLA_BRPORT_HOLD_TIMER, IFLA_BRPORT_MCAST_EHT_HOSTS_CNT
-] as const
-
-function emit (w: NetlinkWriter, p: BridgePortAttributes, t: number): boolean {
-  switch (t & 0x3fff) {
-    case IFLA_BRPORT_STATE: if (p.state === undefined) return false; w.u8(t, p.state); return true
-    case IFLA_BRPORT_PRIORITY: if (p.priority === undefined) return false; w.u16(t, p.priority); return true
-    case IFLA_BRPORT_COST: if (p.cost === undefined) return false; w.u32(t, p.cost); return true
-    case IFLA_BRPORT_MODE: if (p.mode === undefined) return false; w.u8(t, p.mode); return true
-    case IFLA_BRPORT_GUARD: if (p.guard === undefined) return false; w.u8(t, p.guard); return true
-    case IFLA_BRPORT_PROTECT: if (p.protect === undefined) return false; w.u8(t, p.protect); return true
-    case IFLA_BRPORT_FAST_LEAVE: if (p.fastLeave === undefined) return false; w.u8(t, p.fastLeave); return true
-    case IFLA_BRPORT_LEARNING: if (p.learning === undefined) return false; w.u8(t, p.learning); return true
-    case IFLA_BRPORT_UNICAST_FLOOD: if (p.unicastFlood === undefined) return false; w.u8(t, p.unicastFlood); return true
-    case IFLA_BRPORT_PROXYARP: if (p.proxyarp === undefined) return false; w.u8(t, p.proxyarp); return true
-    case IFLA_BRPORT_LEARNING_SYNC: if (p.learningSync === undefined) return false; w.u8(t, p.learningSync); return true
-    case IFLA_BRPORT_PROXYARP_WIFI: if (p.proxyarpWifi === undefined) return false; w.u8(t, p.proxyarpWifi); return true
-    case IFLA_BRPORT_ROOT_ID: if (p.rootId === undefined) return false; encodeBridgeId(w, t, p.rootId); return true
-    case IFLA_BRPORT_BRIDGE_ID: if (p.bridgeId === undefined) return false; encodeBridgeId(w, t, p.bridgeId); return true
-    case IFLA_BRPORT_DESIGNATED_PORT: if (p.designatedPort === undefined) return false; w.u16(t, p.designatedPort); return true
-    case IFLA_BRPORT_DESIGNATED_COST: if (p.designatedCost === undefined) return false; w.u16(t, p.designatedCost); return true
-    case IFLA_BRPORT_ID: if (p.id === undefined) return false; w.u16(t, p.id); return true
-    case IFLA_BRPORT_NO: if (p.no === undefined) return false; w.u16(t, p.no); return true
-    case IFLA_BRPORT_TOPOLOGY_CHANGE_ACK: if (p.topologyChangeAck === undefined) return false; w.u8(t, p.topologyChangeAck); return true
-    case IFLA_BRPORT_CONFIG_PENDING: if (p.configPending === undefined) return false; w.u8(t, p.configPending); return true
-    case IFLA_BRPORT_MESSAGE_AGE_TIMER: if (p.messageAgeTimer === undefined) return false; w.u64(t, p.messageAgeTimer); return true
-    case IFLA_BRPORT_FORWARD_DELAY_TIMER: if (p.forwardDelayTimer === undefined) return false; w.u64(t, p.forwardDelayTimer); return true
-    case IFLA_BRPORT_HOLD_TIMER: if (p.holdTimer === undefined) return false; w.u64(t, p.holdTimer); return true
-    case IFLA_BRPORT_FLUSH: if (p.flush !== true) return false; w.flag(t); return true
-    case IFLA_BRPORT_MULTICAST_ROUTER: if (p.multicastRouter === undefined) return false; w.u8(t, p.multicastRouter); return true
-    case IFLA_BRPORT_MCAST_FLOOD: if (p.mcastFlood === undefined) return false; w.u8(t, p.mcastFlood); return true
-    case IFLA_BRPORT_MCAST_TO_UCAST: if (p.mcastToUcast === undefined) return false; w.u8(t, p.mcastToUcast); return true
-    case IFLA_BRPORT_VLAN_TUNNEL: if (p.vlanTunnel === undefined) return false; w.u8(t, p.vlanTunnel); return true
-    case IFLA_BRPORT_BCAST_FLOOD: if (p.bcastFlood === undefined) return false; w.u8(t, p.bcastFlood); return true
-    case IFLA_BRPORT_GROUP_FWD_MASK: if (p.groupFwdMask === undefined) return false; w.u16(t, p.groupFwdMask); return true
-    case IFLA_BRPORT_NEIGH_SUPPRESS: if (p.neighSuppress === undefined) return false; w.u8(t, p.neighSuppress); return true
-    case IFLA_BRPORT_ISOLATED: if (p.isolated === undefined) return false; w.u8(t, p.isolated); return true
-    case IFLA_BRPORT_BACKUP_PORT: if (p.backupPort === undefined) return false; w.u32(t, p.backupPort); return true
-    case IFLA_BRPORT_MRP_RING_OPEN: if (p.mrpRingOpen === undefined) return false; w.u8(t, p.mrpRingOpen); return true
-    case IFLA_BRPORT_MRP_IN_OPEN: if (p.mrpInOpen === undefined) return false; w.u8(t, p.mrpInOpen); return true
-    case IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT: if (p.mcastEhtHostsLimit === undefined) return false; w.u32(t, p.mcastEhtHostsLimit); return true
-    case IFLA_BRPORT_MCAST_EHT_HOSTS_CNT: if (p.mcastEhtHostsCnt === undefined) return false; w.u32(t, p.mcastEhtHostsCnt); return true
-    case IFLA_BRPORT_LOCKED: if (p.locked === undefined) return false; w.u8(t, p.locked); return true
-    default: return false
-  }
+  return decodeAttributeSet(new AttributeReader(buf, start, end), BRIDGE_PORT_FIELDS, keepOrder, { family: 0, keepOrder })
 }
 
 /** Writes the IFLA_BRPORT_* attributes (the caller opens the nest). */
 export function encodeBridgePort (w: NetlinkWriter, p: BridgePortAttributes): void {
-  encodeAttributeSet(w, p, CANONICAL, emit)
+  encodeAttributeSet(w, BRIDGE_PORT_FIELDS, p, { family: 0, keepOrder: false })
 }

@@ -1,9 +1,9 @@
 // The "bridge" link kind: IFLA_BR_* inside IFLA_INFO_DATA (linux/if_link.h).
-import { AttributeReader, type NetlinkWriter } from '../../attributes.js'
+import type { AttributeReader, NetlinkWriter } from '../../attributes.js'
 import { NetlinkDecodeError } from '../../errors.js'
 import { formatMAC, parseMAC } from '../../addr.js'
-import { type AttributeSet, encodeAttributeSet, keepUnknown, u64Number } from './fields.js'
-import type { LinkKindDriver } from './registry.js'
+import { type AttributeSet, type Codec, FieldTable, be16, flag, u16, u32, u32Pair, u64, u8 } from '../attribute-set.js'
+import { type LinkContext, type LinkKindDriver, kindDriver } from './driver.js'
 
 export const IFLA_BR_FORWARD_DELAY = 1
 export const IFLA_BR_HELLO_TIME = 2
@@ -132,145 +132,61 @@ export function encodeBridgeId (w: NetlinkWriter, type: number, id: string): voi
   w.attr(type, out)
 }
 
-function decode (r: AttributeReader, keepOrder = false): BridgeData {
-  const d: BridgeData = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    switch (r.type) {
-      case IFLA_BR_FORWARD_DELAY: d.forwardDelay = r.u32(); break
-      case IFLA_BR_HELLO_TIME: d.helloTime = r.u32(); break
-      case IFLA_BR_MAX_AGE: d.maxAge = r.u32(); break
-      case IFLA_BR_AGEING_TIME: d.ageingTime = r.u32(); break
-      case IFLA_BR_STP_STATE: d.stpState = r.u32(); break
-      case IFLA_BR_PRIORITY: d.priority = r.u16(); break
-      case IFLA_BR_VLAN_FILTERING: d.vlanFiltering = r.u8(); break
-      case IFLA_BR_VLAN_PROTOCOL: d.vlanProtocol = r.be16(); break
-      case IFLA_BR_GROUP_FWD_MASK: d.groupFwdMask = r.u16(); break
-      case IFLA_BR_ROOT_ID: d.rootId = decodeBridgeId(r); break
-      case IFLA_BR_BRIDGE_ID: d.bridgeId = decodeBridgeId(r); break
-      case IFLA_BR_ROOT_PORT: d.rootPort = r.u16(); break
-      case IFLA_BR_ROOT_PATH_COST: d.rootPathCost = r.u32(); break
-      case IFLA_BR_TOPOLOGY_CHANGE: d.topologyChange = r.u8(); break
-      case IFLA_BR_TOPOLOGY_CHANGE_DETECTED: d.topologyChangeDetected = r.u8(); break
-      case IFLA_BR_HELLO_TIMER: d.helloTimer = u64Number(r); break
-      case IFLA_BR_TCN_TIMER: d.tcnTimer = u64Number(r); break
-      case IFLA_BR_TOPOLOGY_CHANGE_TIMER: d.topologyChangeTimer = u64Number(r); break
-      case IFLA_BR_GC_TIMER: d.gcTimer = u64Number(r); break
-      case IFLA_BR_GROUP_ADDR:
-        if (r.length !== 6) throw new NetlinkDecodeError(`IFLA_BR_GROUP_ADDR has ${r.length} bytes, a MAC needs 6`, r.offset)
-        d.groupAddr = r.mac(); break
-      case IFLA_BR_FDB_FLUSH: d.fdbFlush = true; break
-      case IFLA_BR_MCAST_ROUTER: d.mcastRouter = r.u8(); break
-      case IFLA_BR_MCAST_SNOOPING: d.mcastSnooping = r.u8(); break
-      case IFLA_BR_MCAST_QUERY_USE_IFADDR: d.mcastQueryUseIfaddr = r.u8(); break
-      case IFLA_BR_MCAST_QUERIER: d.mcastQuerier = r.u8(); break
-      case IFLA_BR_MCAST_HASH_ELASTICITY: d.mcastHashElasticity = r.u32(); break
-      case IFLA_BR_MCAST_HASH_MAX: d.mcastHashMax = r.u32(); break
-      case IFLA_BR_MCAST_LAST_MEMBER_CNT: d.mcastLastMemberCnt = r.u32(); break
-      case IFLA_BR_MCAST_STARTUP_QUERY_CNT: d.mcastStartupQueryCnt = r.u32(); break
-      case IFLA_BR_MCAST_LAST_MEMBER_INTVL: d.mcastLastMemberIntvl = u64Number(r); break
-      case IFLA_BR_MCAST_MEMBERSHIP_INTVL: d.mcastMembershipIntvl = u64Number(r); break
-      case IFLA_BR_MCAST_QUERIER_INTVL: d.mcastQuerierIntvl = u64Number(r); break
-      case IFLA_BR_MCAST_QUERY_INTVL: d.mcastQueryIntvl = u64Number(r); break
-      case IFLA_BR_MCAST_QUERY_RESPONSE_INTVL: d.mcastQueryResponseIntvl = u64Number(r); break
-      case IFLA_BR_MCAST_STARTUP_QUERY_INTVL: d.mcastStartupQueryIntvl = u64Number(r); break
-      case IFLA_BR_NF_CALL_IPTABLES: d.nfCallIptables = r.u8(); break
-      case IFLA_BR_NF_CALL_IP6TABLES: d.nfCallIp6tables = r.u8(); break
-      case IFLA_BR_NF_CALL_ARPTABLES: d.nfCallArptables = r.u8(); break
-      case IFLA_BR_VLAN_DEFAULT_PVID: d.vlanDefaultPvid = r.u16(); break
-      case IFLA_BR_VLAN_STATS_ENABLED: d.vlanStatsEnabled = r.u8(); break
-      case IFLA_BR_MCAST_STATS_ENABLED: d.mcastStatsEnabled = r.u8(); break
-      case IFLA_BR_MCAST_IGMP_VERSION: d.mcastIgmpVersion = r.u8(); break
-      case IFLA_BR_MCAST_MLD_VERSION: d.mcastMldVersion = r.u8(); break
-      case IFLA_BR_VLAN_STATS_PER_PORT: d.vlanStatsPerPort = r.u8(); break
-      case IFLA_BR_MULTI_BOOLOPT: {
-        if (r.length < 8) throw new NetlinkDecodeError(`IFLA_BR_MULTI_BOOLOPT has ${r.length} bytes, needs 8`, r.offset)
-        const optval = r.u32()
-        const b = r.buf; const o = r.offset + 4
-        d.multiBoolopt = { optval, optmask: (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0 }
-        break
-      }
-      default: keepUnknown(d, r)
-    }
-  }
-  if (order !== undefined) d.order = order
-  return d
+/** struct ifla_bridge_id as "8000.aa:bb:cc:dd:ee:ff". */
+export const bridgeId: Codec<string> = { read: decodeBridgeId, write: (w, t, v) => { encodeBridgeId(w, t, v); return true } }
+
+const groupAddr: Codec<string> = {
+  read: r => {
+    if (r.length !== 6) throw new NetlinkDecodeError(`IFLA_BR_GROUP_ADDR has ${r.length} bytes, a MAC needs 6`, r.offset)
+    return r.mac()
+  },
+  write: (w, t, v) => { w.mac(t, v); return true }
 }
 
-const CANONICAL = [
-  IFLA_BR_FORWARD_DELAY, IFLA_BR_HELLO_TIME, IFLA_BR_MAX_AGE, IFLA_BR_AGEING_TIME, IFLA_BR_STP_STATE,
-  IFLA_BR_PRIORITY, IFLA_BR_VLAN_FILTERING, IFLA_BR_VLAN_PROTOCOL, IFLA_BR_GROUP_FWD_MASK, IFLA_BR_ROOT_ID,
-  IFLA_BR_BRIDGE_ID, IFLA_BR_ROOT_PORT, IFLA_BR_ROOT_PATH_COST, IFLA_BR_TOPOLOGY_CHANGE,
-  IFLA_BR_TOPOLOGY_CHANGE_DETECTED, IFLA_BR_HELLO_TIMER, IFLA_BR_TCN_TIMER, IFLA_BR_TOPOLOGY_CHANGE_TIMER,
-  IFLA_BR_GC_TIMER, IFLA_BR_GROUP_ADDR, IFLA_BR_FDB_FLUSH, IFLA_BR_MCAST_ROUTER, IFLA_BR_MCAST_SNOOPING,
-  IFLA_BR_MCAST_QUERY_USE_IFADDR, IFLA_BR_MCAST_QUERIER, IFLA_BR_MCAST_HASH_ELASTICITY, IFLA_BR_MCAST_HASH_MAX,
-  IFLA_BR_MCAST_LAST_MEMBER_CNT, IFLA_BR_MCAST_STARTUP_QUERY_CNT, IFLA_BR_MCAST_LAST_MEMBER_INTVL,
-  IFLA_BR_MCAST_MEMBERSHIP_INTVL, IFLA_BR_MCAST_QUERIER_INTVL, IFLA_BR_MCAST_QUERY_INTVL,
-  IFLA_BR_MCAST_QUERY_RESPONSE_INTVL, IFLA_BR_MCAST_STARTUP_QUERY_INTVL, IFLA_BR_NF_CALL_IPTABLES,
-  IFLA_BR_NF_CALL_IP6TABLES, IFLA_BR_NF_CALL_ARPTABLES, IFLA_BR_VLAN_DEFAULT_PVID, IFLA_BR_VLAN_STATS_ENABLED,
-  IFLA_BR_MCAST_STATS_ENABLED, IFLA_BR_MCAST_IGMP_VERSION, IFLA_BR_MCAST_MLD_VERSION, IFLA_BR_VLAN_STATS_PER_PORT,
-  IFLA_BR_MULTI_BOOLOPT
-] as const
-
-function emit (w: NetlinkWriter, d: BridgeData, t: number): boolean {
-  switch (t & 0x3fff) {
-    case IFLA_BR_FORWARD_DELAY: if (d.forwardDelay === undefined) return false; w.u32(t, d.forwardDelay); return true
-    case IFLA_BR_HELLO_TIME: if (d.helloTime === undefined) return false; w.u32(t, d.helloTime); return true
-    case IFLA_BR_MAX_AGE: if (d.maxAge === undefined) return false; w.u32(t, d.maxAge); return true
-    case IFLA_BR_AGEING_TIME: if (d.ageingTime === undefined) return false; w.u32(t, d.ageingTime); return true
-    case IFLA_BR_STP_STATE: if (d.stpState === undefined) return false; w.u32(t, d.stpState); return true
-    case IFLA_BR_PRIORITY: if (d.priority === undefined) return false; w.u16(t, d.priority); return true
-    case IFLA_BR_VLAN_FILTERING: if (d.vlanFiltering === undefined) return false; w.u8(t, d.vlanFiltering); return true
-    case IFLA_BR_VLAN_PROTOCOL: if (d.vlanProtocol === undefined) return false; w.be16(t, d.vlanProtocol); return true
-    case IFLA_BR_GROUP_FWD_MASK: if (d.groupFwdMask === undefined) return false; w.u16(t, d.groupFwdMask); return true
-    case IFLA_BR_ROOT_ID: if (d.rootId === undefined) return false; encodeBridgeId(w, t, d.rootId); return true
-    case IFLA_BR_BRIDGE_ID: if (d.bridgeId === undefined) return false; encodeBridgeId(w, t, d.bridgeId); return true
-    case IFLA_BR_ROOT_PORT: if (d.rootPort === undefined) return false; w.u16(t, d.rootPort); return true
-    case IFLA_BR_ROOT_PATH_COST: if (d.rootPathCost === undefined) return false; w.u32(t, d.rootPathCost); return true
-    case IFLA_BR_TOPOLOGY_CHANGE: if (d.topologyChange === undefined) return false; w.u8(t, d.topologyChange); return true
-    case IFLA_BR_TOPOLOGY_CHANGE_DETECTED: if (d.topologyChangeDetected === undefined) return false; w.u8(t, d.topologyChangeDetected); return true
-    case IFLA_BR_HELLO_TIMER: if (d.helloTimer === undefined) return false; w.u64(t, d.helloTimer); return true
-    case IFLA_BR_TCN_TIMER: if (d.tcnTimer === undefined) return false; w.u64(t, d.tcnTimer); return true
-    case IFLA_BR_TOPOLOGY_CHANGE_TIMER: if (d.topologyChangeTimer === undefined) return false; w.u64(t, d.topologyChangeTimer); return true
-    case IFLA_BR_GC_TIMER: if (d.gcTimer === undefined) return false; w.u64(t, d.gcTimer); return true
-    case IFLA_BR_GROUP_ADDR: if (d.groupAddr === undefined) return false; w.mac(t, d.groupAddr); return true
-    case IFLA_BR_FDB_FLUSH: if (d.fdbFlush !== true) return false; w.flag(t); return true
-    case IFLA_BR_MCAST_ROUTER: if (d.mcastRouter === undefined) return false; w.u8(t, d.mcastRouter); return true
-    case IFLA_BR_MCAST_SNOOPING: if (d.mcastSnooping === undefined) return false; w.u8(t, d.mcastSnooping); return true
-    case IFLA_BR_MCAST_QUERY_USE_IFADDR: if (d.mcastQueryUseIfaddr === undefined) return false; w.u8(t, d.mcastQueryUseIfaddr); return true
-    case IFLA_BR_MCAST_QUERIER: if (d.mcastQuerier === undefined) return false; w.u8(t, d.mcastQuerier); return true
-    case IFLA_BR_MCAST_HASH_ELASTICITY: if (d.mcastHashElasticity === undefined) return false; w.u32(t, d.mcastHashElasticity); return true
-    case IFLA_BR_MCAST_HASH_MAX: if (d.mcastHashMax === undefined) return false; w.u32(t, d.mcastHashMax); return true
-    case IFLA_BR_MCAST_LAST_MEMBER_CNT: if (d.mcastLastMemberCnt === undefined) return false; w.u32(t, d.mcastLastMemberCnt); return true
-    case IFLA_BR_MCAST_STARTUP_QUERY_CNT: if (d.mcastStartupQueryCnt === undefined) return false; w.u32(t, d.mcastStartupQueryCnt); return true
-    case IFLA_BR_MCAST_LAST_MEMBER_INTVL: if (d.mcastLastMemberIntvl === undefined) return false; w.u64(t, d.mcastLastMemberIntvl); return true
-    case IFLA_BR_MCAST_MEMBERSHIP_INTVL: if (d.mcastMembershipIntvl === undefined) return false; w.u64(t, d.mcastMembershipIntvl); return true
-    case IFLA_BR_MCAST_QUERIER_INTVL: if (d.mcastQuerierIntvl === undefined) return false; w.u64(t, d.mcastQuerierIntvl); return true
-    case IFLA_BR_MCAST_QUERY_INTVL: if (d.mcastQueryIntvl === undefined) return false; w.u64(t, d.mcastQueryIntvl); return true
-    case IFLA_BR_MCAST_QUERY_RESPONSE_INTVL: if (d.mcastQueryResponseIntvl === undefined) return false; w.u64(t, d.mcastQueryResponseIntvl); return true
-    case IFLA_BR_MCAST_STARTUP_QUERY_INTVL: if (d.mcastStartupQueryIntvl === undefined) return false; w.u64(t, d.mcastStartupQueryIntvl); return true
-    case IFLA_BR_NF_CALL_IPTABLES: if (d.nfCallIptables === undefined) return false; w.u8(t, d.nfCallIptables); return true
-    case IFLA_BR_NF_CALL_IP6TABLES: if (d.nfCallIp6tables === undefined) return false; w.u8(t, d.nfCallIp6tables); return true
-    case IFLA_BR_NF_CALL_ARPTABLES: if (d.nfCallArptables === undefined) return false; w.u8(t, d.nfCallArptables); return true
-    case IFLA_BR_VLAN_DEFAULT_PVID: if (d.vlanDefaultPvid === undefined) return false; w.u16(t, d.vlanDefaultPvid); return true
-    case IFLA_BR_VLAN_STATS_ENABLED: if (d.vlanStatsEnabled === undefined) return false; w.u8(t, d.vlanStatsEnabled); return true
-    case IFLA_BR_MCAST_STATS_ENABLED: if (d.mcastStatsEnabled === undefined) return false; w.u8(t, d.mcastStatsEnabled); return true
-    case IFLA_BR_MCAST_IGMP_VERSION: if (d.mcastIgmpVersion === undefined) return false; w.u8(t, d.mcastIgmpVersion); return true
-    case IFLA_BR_MCAST_MLD_VERSION: if (d.mcastMldVersion === undefined) return false; w.u8(t, d.mcastMldVersion); return true
-    case IFLA_BR_VLAN_STATS_PER_PORT: if (d.vlanStatsPerPort === undefined) return false; w.u8(t, d.vlanStatsPerPort); return true
-    case IFLA_BR_MULTI_BOOLOPT: {
-      if (d.multiBoolopt === undefined) return false
-      const b = new Uint8Array(8); const dv = new DataView(b.buffer)
-      dv.setUint32(0, d.multiBoolopt.optval, true); dv.setUint32(4, d.multiBoolopt.optmask, true)
-      w.attr(t, b); return true
-    }
-    default: return false
-  }
-}
-
-export const bridgeKind: LinkKindDriver<BridgeData> = {
-  kind: 'bridge',
-  encode (w: NetlinkWriter, data: BridgeData): void { encodeAttributeSet(w, data, CANONICAL, emit) },
-  decode
-}
+export const bridgeKind: LinkKindDriver<BridgeData> = kindDriver('bridge', new FieldTable<BridgeData, LinkContext>([
+  { type: IFLA_BR_FORWARD_DELAY, key: 'forwardDelay', codec: u32 },
+  { type: IFLA_BR_HELLO_TIME, key: 'helloTime', codec: u32 },
+  { type: IFLA_BR_MAX_AGE, key: 'maxAge', codec: u32 },
+  { type: IFLA_BR_AGEING_TIME, key: 'ageingTime', codec: u32 },
+  { type: IFLA_BR_STP_STATE, key: 'stpState', codec: u32 },
+  { type: IFLA_BR_PRIORITY, key: 'priority', codec: u16 },
+  { type: IFLA_BR_VLAN_FILTERING, key: 'vlanFiltering', codec: u8 },
+  { type: IFLA_BR_VLAN_PROTOCOL, key: 'vlanProtocol', codec: be16 },
+  { type: IFLA_BR_GROUP_FWD_MASK, key: 'groupFwdMask', codec: u16 },
+  { type: IFLA_BR_ROOT_ID, key: 'rootId', codec: bridgeId },
+  { type: IFLA_BR_BRIDGE_ID, key: 'bridgeId', codec: bridgeId },
+  { type: IFLA_BR_ROOT_PORT, key: 'rootPort', codec: u16 },
+  { type: IFLA_BR_ROOT_PATH_COST, key: 'rootPathCost', codec: u32 },
+  { type: IFLA_BR_TOPOLOGY_CHANGE, key: 'topologyChange', codec: u8 },
+  { type: IFLA_BR_TOPOLOGY_CHANGE_DETECTED, key: 'topologyChangeDetected', codec: u8 },
+  { type: IFLA_BR_HELLO_TIMER, key: 'helloTimer', codec: u64 },
+  { type: IFLA_BR_TCN_TIMER, key: 'tcnTimer', codec: u64 },
+  { type: IFLA_BR_TOPOLOGY_CHANGE_TIMER, key: 'topologyChangeTimer', codec: u64 },
+  { type: IFLA_BR_GC_TIMER, key: 'gcTimer', codec: u64 },
+  { type: IFLA_BR_GROUP_ADDR, key: 'groupAddr', codec: groupAddr },
+  { type: IFLA_BR_FDB_FLUSH, key: 'fdbFlush', codec: flag },
+  { type: IFLA_BR_MCAST_ROUTER, key: 'mcastRouter', codec: u8 },
+  { type: IFLA_BR_MCAST_SNOOPING, key: 'mcastSnooping', codec: u8 },
+  { type: IFLA_BR_MCAST_QUERY_USE_IFADDR, key: 'mcastQueryUseIfaddr', codec: u8 },
+  { type: IFLA_BR_MCAST_QUERIER, key: 'mcastQuerier', codec: u8 },
+  { type: IFLA_BR_MCAST_HASH_ELASTICITY, key: 'mcastHashElasticity', codec: u32 },
+  { type: IFLA_BR_MCAST_HASH_MAX, key: 'mcastHashMax', codec: u32 },
+  { type: IFLA_BR_MCAST_LAST_MEMBER_CNT, key: 'mcastLastMemberCnt', codec: u32 },
+  { type: IFLA_BR_MCAST_STARTUP_QUERY_CNT, key: 'mcastStartupQueryCnt', codec: u32 },
+  { type: IFLA_BR_MCAST_LAST_MEMBER_INTVL, key: 'mcastLastMemberIntvl', codec: u64 },
+  { type: IFLA_BR_MCAST_MEMBERSHIP_INTVL, key: 'mcastMembershipIntvl', codec: u64 },
+  { type: IFLA_BR_MCAST_QUERIER_INTVL, key: 'mcastQuerierIntvl', codec: u64 },
+  { type: IFLA_BR_MCAST_QUERY_INTVL, key: 'mcastQueryIntvl', codec: u64 },
+  { type: IFLA_BR_MCAST_QUERY_RESPONSE_INTVL, key: 'mcastQueryResponseIntvl', codec: u64 },
+  { type: IFLA_BR_MCAST_STARTUP_QUERY_INTVL, key: 'mcastStartupQueryIntvl', codec: u64 },
+  { type: IFLA_BR_NF_CALL_IPTABLES, key: 'nfCallIptables', codec: u8 },
+  { type: IFLA_BR_NF_CALL_IP6TABLES, key: 'nfCallIp6tables', codec: u8 },
+  { type: IFLA_BR_NF_CALL_ARPTABLES, key: 'nfCallArptables', codec: u8 },
+  { type: IFLA_BR_VLAN_DEFAULT_PVID, key: 'vlanDefaultPvid', codec: u16 },
+  { type: IFLA_BR_VLAN_STATS_ENABLED, key: 'vlanStatsEnabled', codec: u8 },
+  { type: IFLA_BR_MCAST_STATS_ENABLED, key: 'mcastStatsEnabled', codec: u8 },
+  { type: IFLA_BR_MCAST_IGMP_VERSION, key: 'mcastIgmpVersion', codec: u8 },
+  { type: IFLA_BR_MCAST_MLD_VERSION, key: 'mcastMldVersion', codec: u8 },
+  { type: IFLA_BR_VLAN_STATS_PER_PORT, key: 'vlanStatsPerPort', codec: u8 },
+  { type: IFLA_BR_MULTI_BOOLOPT, key: 'multiBoolopt', codec: u32Pair('IFLA_BR_MULTI_BOOLOPT', 'optval', 'optmask') }
+]))

@@ -1,8 +1,7 @@
 // The "vxlan" link kind: IFLA_VXLAN_* inside IFLA_INFO_DATA.
-import type { AttributeReader, NetlinkWriter } from '../../attributes.js'
 import { NetlinkDecodeError } from '../../errors.js'
-import { type AttributeSet, FLAG_AS_U8, encodeAttributeSet, keepUnknown } from './fields.js'
-import type { LinkKindDriver } from './registry.js'
+import { type AttributeSet, type Codec, FLAG_AS_U8, FieldTable, be16, be32, flag, ip, u32, u8 } from '../attribute-set.js'
+import { type LinkContext, type LinkKindDriver, kindDriver } from './driver.js'
 
 export const IFLA_VXLAN_ID = 1
 export const IFLA_VXLAN_GROUP = 2
@@ -84,117 +83,58 @@ export interface VxlanData extends AttributeSet {
   vnifilter?: number
 }
 
-function decode (r: AttributeReader, keepOrder = false): VxlanData {
-  const d: VxlanData = {}
-  const order: number[] | undefined = keepOrder ? [] : undefined
-  while (r.next()) {
-    if (order !== undefined) order.push(r.rawType)
-    switch (r.type) {
-      case IFLA_VXLAN_ID: d.id = r.u32(); break
-      case IFLA_VXLAN_GROUP: d.group = r.ip(); break
-      case IFLA_VXLAN_GROUP6: d.group6 = r.ip(); break
-      case IFLA_VXLAN_LINK: d.link = r.u32(); break
-      case IFLA_VXLAN_LOCAL: d.local = r.ip(); break
-      case IFLA_VXLAN_LOCAL6: d.local6 = r.ip(); break
-      case IFLA_VXLAN_TTL: d.ttl = r.u8(); break
-      case IFLA_VXLAN_TOS: d.tos = r.u8(); break
-      case IFLA_VXLAN_LEARNING: d.learning = r.u8(); break
-      case IFLA_VXLAN_AGEING: d.ageing = r.u32(); break
-      case IFLA_VXLAN_LIMIT: d.limit = r.u32(); break
-      case IFLA_VXLAN_PORT_RANGE: {
-        if (r.length < 4) throw new NetlinkDecodeError(`IFLA_VXLAN_PORT_RANGE has ${r.length} bytes, needs 4`, r.offset)
-        const b = r.buf; const o = r.offset
-        d.portRange = { low: (b[o]! << 8) | b[o + 1]!, high: (b[o + 2]! << 8) | b[o + 3]! }
-        break
-      }
-      case IFLA_VXLAN_PROXY: d.proxy = r.u8(); break
-      case IFLA_VXLAN_RSC: d.rsc = r.u8(); break
-      case IFLA_VXLAN_L2MISS: d.l2miss = r.u8(); break
-      case IFLA_VXLAN_L3MISS: d.l3miss = r.u8(); break
-      case IFLA_VXLAN_PORT: d.port = r.be16(); break
-      case IFLA_VXLAN_UDP_CSUM: d.udpCsum = r.u8(); break
-      case IFLA_VXLAN_UDP_ZERO_CSUM6_TX: d.udpZeroCsum6Tx = r.u8(); break
-      case IFLA_VXLAN_UDP_ZERO_CSUM6_RX: d.udpZeroCsum6Rx = r.u8(); break
-      case IFLA_VXLAN_REMCSUM_TX: d.remcsumTx = r.u8(); break
-      case IFLA_VXLAN_REMCSUM_RX: d.remcsumRx = r.u8(); break
-      case IFLA_VXLAN_GBP: d.gbp = true; break
-      case IFLA_VXLAN_REMCSUM_NOPARTIAL: d.remcsumNopartial = true; break
-      case IFLA_VXLAN_COLLECT_METADATA: d.collectMetadata = r.u8(); break
-      case IFLA_VXLAN_LABEL: d.label = r.be32(); break
-      case IFLA_VXLAN_GPE: d.gpe = true; break
-      case IFLA_VXLAN_TTL_INHERIT:
-        if (r.length === 0) d.ttlInherit = true
-        else if (r.length === 1 && r.u8() <= 1) {
-          d.ttlInherit = r.u8() === 1
-          if (order !== undefined) order[order.length - 1]! |= FLAG_AS_U8
-        } else keepUnknown(d, r) // any other value or length stays as it came
-        break
-      case IFLA_VXLAN_DF: d.df = r.u8(); break
-      case IFLA_VXLAN_VNIFILTER: d.vnifilter = r.u8(); break
-      default: keepUnknown(d, r)
-    }
-  }
-  if (order !== undefined) d.order = order
-  return d
+/** struct ifla_vxlan_port_range: two be16. */
+const portRange: Codec<{ low: number, high: number }> = {
+  read: r => {
+    if (r.length < 4) throw new NetlinkDecodeError(`IFLA_VXLAN_PORT_RANGE has ${r.length} bytes, needs 4`, r.offset)
+    const b = r.buf; const o = r.offset
+    return { low: (b[o]! << 8) | b[o + 1]!, high: (b[o + 2]! << 8) | b[o + 3]! }
+  },
+  write: (w, t, v) => { w.attr(t, Uint8Array.of(v.low >> 8, v.low & 0xff, v.high >> 8, v.high & 0xff)); return true }
+}
+
+/** A flag in requests, a u8 0/1 from the kernel (FLAG_AS_U8 in the order); any other value stays raw. */
+const ttlInherit: Codec<boolean> = {
+  read: r => r.length === 0 ? true : r.length === 1 && r.u8() <= 1 ? r.u8() === 1 : undefined,
+  write: (w, t, v) => {
+    if ((t & FLAG_AS_U8) !== 0) { w.u8(t, v ? 1 : 0); return true }
+    if (!v) return false
+    w.flag(t)
+    return true
+  },
+  mark: r => r.length === 1 ? FLAG_AS_U8 : 0
 }
 
 // iproute2's order for what it sends (the device first, then id, addresses, learning, port).
-const CANONICAL = [
-  IFLA_VXLAN_LINK, IFLA_VXLAN_ID, IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6,
-  IFLA_VXLAN_TTL, IFLA_VXLAN_TTL_INHERIT, IFLA_VXLAN_TOS, IFLA_VXLAN_DF, IFLA_VXLAN_LABEL, IFLA_VXLAN_LEARNING,
-  IFLA_VXLAN_PROXY, IFLA_VXLAN_RSC, IFLA_VXLAN_L2MISS, IFLA_VXLAN_L3MISS, IFLA_VXLAN_COLLECT_METADATA,
-  IFLA_VXLAN_VNIFILTER, IFLA_VXLAN_AGEING, IFLA_VXLAN_LIMIT, IFLA_VXLAN_PORT_RANGE, IFLA_VXLAN_UDP_CSUM,
-  IFLA_VXLAN_UDP_ZERO_CSUM6_TX, IFLA_VXLAN_UDP_ZERO_CSUM6_RX, IFLA_VXLAN_REMCSUM_TX, IFLA_VXLAN_REMCSUM_RX,
-  IFLA_VXLAN_PORT, IFLA_VXLAN_GBP, IFLA_VXLAN_GPE, IFLA_VXLAN_REMCSUM_NOPARTIAL
-] as const
-
-function emit (w: NetlinkWriter, d: VxlanData, t: number): boolean {
-  switch (t & 0x3fff) {
-    case IFLA_VXLAN_ID: if (d.id === undefined) return false; w.u32(t, d.id); return true
-    case IFLA_VXLAN_GROUP: if (d.group === undefined) return false; w.ip(t, d.group); return true
-    case IFLA_VXLAN_GROUP6: if (d.group6 === undefined) return false; w.ip(t, d.group6); return true
-    case IFLA_VXLAN_LINK: if (d.link === undefined) return false; w.u32(t, d.link); return true
-    case IFLA_VXLAN_LOCAL: if (d.local === undefined) return false; w.ip(t, d.local); return true
-    case IFLA_VXLAN_LOCAL6: if (d.local6 === undefined) return false; w.ip(t, d.local6); return true
-    case IFLA_VXLAN_TTL: if (d.ttl === undefined) return false; w.u8(t, d.ttl); return true
-    case IFLA_VXLAN_TOS: if (d.tos === undefined) return false; w.u8(t, d.tos); return true
-    case IFLA_VXLAN_LEARNING: if (d.learning === undefined) return false; w.u8(t, d.learning); return true
-    case IFLA_VXLAN_AGEING: if (d.ageing === undefined) return false; w.u32(t, d.ageing); return true
-    case IFLA_VXLAN_LIMIT: if (d.limit === undefined) return false; w.u32(t, d.limit); return true
-    case IFLA_VXLAN_PORT_RANGE: {
-      if (d.portRange === undefined) return false
-      w.attr(t, Uint8Array.of(d.portRange.low >> 8, d.portRange.low & 0xff, d.portRange.high >> 8, d.portRange.high & 0xff))
-      return true
-    }
-    case IFLA_VXLAN_PROXY: if (d.proxy === undefined) return false; w.u8(t, d.proxy); return true
-    case IFLA_VXLAN_RSC: if (d.rsc === undefined) return false; w.u8(t, d.rsc); return true
-    case IFLA_VXLAN_L2MISS: if (d.l2miss === undefined) return false; w.u8(t, d.l2miss); return true
-    case IFLA_VXLAN_L3MISS: if (d.l3miss === undefined) return false; w.u8(t, d.l3miss); return true
-    case IFLA_VXLAN_PORT: if (d.port === undefined) return false; w.be16(t, d.port); return true
-    case IFLA_VXLAN_UDP_CSUM: if (d.udpCsum === undefined) return false; w.u8(t, d.udpCsum); return true
-    case IFLA_VXLAN_UDP_ZERO_CSUM6_TX: if (d.udpZeroCsum6Tx === undefined) return false; w.u8(t, d.udpZeroCsum6Tx); return true
-    case IFLA_VXLAN_UDP_ZERO_CSUM6_RX: if (d.udpZeroCsum6Rx === undefined) return false; w.u8(t, d.udpZeroCsum6Rx); return true
-    case IFLA_VXLAN_REMCSUM_TX: if (d.remcsumTx === undefined) return false; w.u8(t, d.remcsumTx); return true
-    case IFLA_VXLAN_REMCSUM_RX: if (d.remcsumRx === undefined) return false; w.u8(t, d.remcsumRx); return true
-    case IFLA_VXLAN_GBP: if (d.gbp !== true) return false; w.flag(t); return true
-    case IFLA_VXLAN_REMCSUM_NOPARTIAL: if (d.remcsumNopartial !== true) return false; w.flag(t); return true
-    case IFLA_VXLAN_COLLECT_METADATA: if (d.collectMetadata === undefined) return false; w.u8(t, d.collectMetadata); return true
-    case IFLA_VXLAN_LABEL: if (d.label === undefined) return false; w.be32(t, d.label); return true
-    case IFLA_VXLAN_GPE: if (d.gpe !== true) return false; w.flag(t); return true
-    case IFLA_VXLAN_TTL_INHERIT:
-      if (d.ttlInherit === undefined) return false
-      if ((t & FLAG_AS_U8) !== 0) { w.u8(t & 0xffff, d.ttlInherit ? 1 : 0); return true }
-      if (!d.ttlInherit) return false
-      w.flag(t)
-      return true
-    case IFLA_VXLAN_DF: if (d.df === undefined) return false; w.u8(t, d.df); return true
-    case IFLA_VXLAN_VNIFILTER: if (d.vnifilter === undefined) return false; w.u8(t, d.vnifilter); return true
-    default: return false
-  }
-}
-
-export const vxlanKind: LinkKindDriver<VxlanData> = {
-  kind: 'vxlan',
-  encode (w, data) { encodeAttributeSet(w, data, CANONICAL, emit) },
-  decode
-}
+export const vxlanKind: LinkKindDriver<VxlanData> = kindDriver('vxlan', new FieldTable<VxlanData, LinkContext>([
+  { type: IFLA_VXLAN_LINK, key: 'link', codec: u32 },
+  { type: IFLA_VXLAN_ID, key: 'id', codec: u32 },
+  { type: IFLA_VXLAN_GROUP, key: 'group', codec: ip() },
+  { type: IFLA_VXLAN_GROUP6, key: 'group6', codec: ip() },
+  { type: IFLA_VXLAN_LOCAL, key: 'local', codec: ip() },
+  { type: IFLA_VXLAN_LOCAL6, key: 'local6', codec: ip() },
+  { type: IFLA_VXLAN_TTL, key: 'ttl', codec: u8 },
+  { type: IFLA_VXLAN_TTL_INHERIT, key: 'ttlInherit', codec: ttlInherit },
+  { type: IFLA_VXLAN_TOS, key: 'tos', codec: u8 },
+  { type: IFLA_VXLAN_DF, key: 'df', codec: u8 },
+  { type: IFLA_VXLAN_LABEL, key: 'label', codec: be32 },
+  { type: IFLA_VXLAN_LEARNING, key: 'learning', codec: u8 },
+  { type: IFLA_VXLAN_PROXY, key: 'proxy', codec: u8 },
+  { type: IFLA_VXLAN_RSC, key: 'rsc', codec: u8 },
+  { type: IFLA_VXLAN_L2MISS, key: 'l2miss', codec: u8 },
+  { type: IFLA_VXLAN_L3MISS, key: 'l3miss', codec: u8 },
+  { type: IFLA_VXLAN_COLLECT_METADATA, key: 'collectMetadata', codec: u8 },
+  { type: IFLA_VXLAN_VNIFILTER, key: 'vnifilter', codec: u8 },
+  { type: IFLA_VXLAN_AGEING, key: 'ageing', codec: u32 },
+  { type: IFLA_VXLAN_LIMIT, key: 'limit', codec: u32 },
+  { type: IFLA_VXLAN_PORT_RANGE, key: 'portRange', codec: portRange },
+  { type: IFLA_VXLAN_UDP_CSUM, key: 'udpCsum', codec: u8 },
+  { type: IFLA_VXLAN_UDP_ZERO_CSUM6_TX, key: 'udpZeroCsum6Tx', codec: u8 },
+  { type: IFLA_VXLAN_UDP_ZERO_CSUM6_RX, key: 'udpZeroCsum6Rx', codec: u8 },
+  { type: IFLA_VXLAN_REMCSUM_TX, key: 'remcsumTx', codec: u8 },
+  { type: IFLA_VXLAN_REMCSUM_RX, key: 'remcsumRx', codec: u8 },
+  { type: IFLA_VXLAN_PORT, key: 'port', codec: be16 },
+  { type: IFLA_VXLAN_GBP, key: 'gbp', codec: flag },
+  { type: IFLA_VXLAN_GPE, key: 'gpe', codec: flag },
+  { type: IFLA_VXLAN_REMCSUM_NOPARTIAL, key: 'remcsumNopartial', codec: flag }
+]))
