@@ -2,10 +2,10 @@
 // NDA_* attributes (linux/neighbour.h). The same messages carry ARP/NDP
 // entries (AF_INET, AF_INET6) and bridge FDB entries (AF_BRIDGE). The codec
 // only: the friendly API is in neighbours.ts.
-import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, readU16, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
-import { formatIP, formatMAC, parseIP, parseMAC } from '../addr.js'
-import { writeAttributesInOrder } from './attribute-order.js'
+import { parseMAC } from '../addr.js'
+import { type Codec, FieldTable, be16, decodeSet, encodeSet, ip, raw, s32, u16, u32, u32Struct, u8 } from './attribute-set.js'
 
 export const NDA_UNSPEC = 0
 export const NDA_DST = 1
@@ -103,9 +103,37 @@ export interface NeighbourMessage {
   attributeOrder?: number[]
 }
 
+/** NDA_LLADDR: a link-layer address of any length ("" for none). */
+const lladdr: Codec<string> = {
+  read: r => r.mac(),
+  write: (w, t, v) => {
+    const b = v === '' ? new Uint8Array(0) : parseMAC(v)
+    if (b === undefined) throw new TypeError(`NDA_LLADDR: not a link-layer address: ${JSON.stringify(v)}`)
+    w.attr(t, b)
+    return true
+  }
+}
+
 // The order iproute2 sends: `ip neigh add DST lladdr MAC …`; `bridge fdb add MAC dev X dst D vlan V port P vni N via I`.
-const CANONICAL_ORDER = [NDA_DST, NDA_LLADDR, NDA_VLAN, NDA_SRC_VNI, NDA_NH_ID, NDA_PORT, NDA_VNI, NDA_IFINDEX, NDA_MASTER,
-  NDA_PROTOCOL, NDA_FLAGS_EXT, NDA_PROBES, NDA_CACHEINFO, NDA_LINK_NETNSID, NDA_FDB_EXT_ATTRS, NDA_NDM_STATE_MASK, NDA_NDM_FLAGS_MASK]
+const FIELDS = new FieldTable<NeighbourAttributes>([
+  { type: NDA_DST, key: 'dst', codec: ip('NDA_DST') },
+  { type: NDA_LLADDR, key: 'lladdr', codec: lladdr },
+  { type: NDA_VLAN, key: 'vlan', codec: u16 },
+  { type: NDA_SRC_VNI, key: 'srcVni', codec: u32 },
+  { type: NDA_NH_ID, key: 'nhId', codec: u32 },
+  { type: NDA_PORT, key: 'port', codec: be16 },
+  { type: NDA_VNI, key: 'vni', codec: u32 },
+  { type: NDA_IFINDEX, key: 'ifindex', codec: u32 },
+  { type: NDA_MASTER, key: 'master', codec: u32 },
+  { type: NDA_PROTOCOL, key: 'protocol', codec: u8 },
+  { type: NDA_FLAGS_EXT, key: 'flagsExt', codec: u32 },
+  { type: NDA_PROBES, key: 'probes', codec: u32 },
+  { type: NDA_CACHEINFO, key: 'cacheInfo', codec: u32Struct('NDA_CACHEINFO', 'nda_cacheinfo', ['confirmed', 'used', 'updated', 'refcnt']) },
+  { type: NDA_LINK_NETNSID, key: 'linkNetnsId', codec: s32 },
+  { type: NDA_FDB_EXT_ATTRS, key: 'fdbExtAttributes', codec: raw },
+  { type: NDA_NDM_STATE_MASK, key: 'stateMask', codec: u16 },
+  { type: NDA_NDM_FLAGS_MASK, key: 'flagsMask', codec: u8 }
+])
 
 /** Writes struct ndmsg and the attributes (not the nlmsghdr). */
 export function encodeNeighbourMessage (w: NetlinkWriter, m: NeighbourMessage): void {
@@ -115,51 +143,7 @@ export function encodeNeighbourMessage (w: NetlinkWriter, m: NeighbourMessage): 
   w.setU16(off + 8, m.state)
   w.setU8(off + 10, m.flags)
   w.setU8(off + 11, m.type)
-  const a = m.attributes
-  writeAttributesInOrder(w, m.attributeOrder, CANONICAL_ORDER, (type) => {
-    switch (type) {
-      case NDA_DST: {
-        if (a.dst === undefined) return false
-        const b = parseIP(a.dst)
-        if (b === undefined) throw new TypeError(`NDA_DST: not an IP address: ${JSON.stringify(a.dst)}`)
-        w.attr(type, b)
-        return true
-      }
-      case NDA_LLADDR: {
-        if (a.lladdr === undefined) return false
-        const b = a.lladdr === '' ? new Uint8Array(0) : parseMAC(a.lladdr)
-        if (b === undefined) throw new TypeError(`NDA_LLADDR: not a link-layer address: ${JSON.stringify(a.lladdr)}`)
-        w.attr(type, b)
-        return true
-      }
-      case NDA_CACHEINFO: {
-        const c = a.cacheInfo
-        if (c === undefined) return false
-        const b = Buffer.alloc(16)
-        b.writeUInt32LE(c.confirmed >>> 0, 0)
-        b.writeUInt32LE(c.used >>> 0, 4)
-        b.writeUInt32LE(c.updated >>> 0, 8)
-        b.writeUInt32LE(c.refcnt >>> 0, 12)
-        w.attr(type, b)
-        return true
-      }
-      case NDA_PROBES: if (a.probes === undefined) return false; w.u32(type, a.probes); return true
-      case NDA_VLAN: if (a.vlan === undefined) return false; w.u16(type, a.vlan); return true
-      case NDA_PORT: if (a.port === undefined) return false; w.be16(type, a.port); return true
-      case NDA_VNI: if (a.vni === undefined) return false; w.u32(type, a.vni); return true
-      case NDA_IFINDEX: if (a.ifindex === undefined) return false; w.u32(type, a.ifindex); return true
-      case NDA_MASTER: if (a.master === undefined) return false; w.u32(type, a.master); return true
-      case NDA_LINK_NETNSID: if (a.linkNetnsId === undefined) return false; w.s32(type, a.linkNetnsId); return true
-      case NDA_SRC_VNI: if (a.srcVni === undefined) return false; w.u32(type, a.srcVni); return true
-      case NDA_PROTOCOL: if (a.protocol === undefined) return false; w.u8(type, a.protocol); return true
-      case NDA_NH_ID: if (a.nhId === undefined) return false; w.u32(type, a.nhId); return true
-      case NDA_FDB_EXT_ATTRS: if (a.fdbExtAttributes === undefined) return false; w.raw(a.fdbExtAttributes); return true
-      case NDA_FLAGS_EXT: if (a.flagsExt === undefined) return false; w.u32(type, a.flagsExt); return true
-      case NDA_NDM_STATE_MASK: if (a.stateMask === undefined) return false; w.u16(type, a.stateMask); return true
-      case NDA_NDM_FLAGS_MASK: if (a.flagsMask === undefined) return false; w.u8(type, a.flagsMask); return true
-    }
-    return false
-  }, a.unknown)
+  encodeSet(w, FIELDS, m.attributes, m.attributeOrder, undefined)
 }
 
 /** Decodes struct ndmsg and its attributes from buf[start, end) (the payload after the nlmsghdr). */
@@ -167,51 +151,16 @@ export function decodeNeighbourMessage (buf: Uint8Array, start: number, end: num
   if (start < 0 || end > buf.length || end - start < NDMSG_SIZE) {
     throw new NetlinkDecodeError(`ndmsg needs ${NDMSG_SIZE} bytes, the message has ${end - start}`, start)
   }
-  const a: NeighbourAttributes = {}
   const order: number[] = []
-  const m: NeighbourMessage = {
+  return {
     family: buf[start]!,
-    index: buf[start + 4]! | (buf[start + 5]! << 8) | (buf[start + 6]! << 16) | (buf[start + 7]! << 24),
-    state: buf[start + 8]! | (buf[start + 9]! << 8),
+    index: readU32(buf, start + 4) | 0,
+    state: readU16(buf, start + 8),
     flags: buf[start + 10]!,
     type: buf[start + 11]!,
-    attributes: a,
+    attributes: decodeSet(new AttributeReader(buf, start + NDMSG_SIZE, end), FIELDS, {}, order, undefined),
     attributeOrder: order
   }
-  const r = new AttributeReader(buf, start + NDMSG_SIZE, end)
-  while (r.next()) {
-    order.push(r.rawType)
-    switch (r.type) {
-      case NDA_DST:
-        if (r.length !== 4 && r.length !== 16) throw new NetlinkDecodeError(`NDA_DST holds ${r.length} bytes, not an IPv4 or IPv6 address`, r.offset)
-        a.dst = formatIP(buf, r.offset, r.length)
-        break
-      case NDA_LLADDR: a.lladdr = formatMAC(buf, r.offset, r.length); break
-      case NDA_CACHEINFO: {
-        if (r.length < 16) throw new NetlinkDecodeError(`NDA_CACHEINFO holds ${r.length} bytes, struct nda_cacheinfo needs 16`, r.offset)
-        const o = r.offset
-        const u32 = (p: number): number => (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0
-        a.cacheInfo = { confirmed: u32(o), used: u32(o + 4), updated: u32(o + 8), refcnt: u32(o + 12) }
-        break
-      }
-      case NDA_PROBES: a.probes = r.u32(); break
-      case NDA_VLAN: a.vlan = r.u16(); break
-      case NDA_PORT: a.port = r.be16(); break
-      case NDA_VNI: a.vni = r.u32(); break
-      case NDA_IFINDEX: a.ifindex = r.u32(); break
-      case NDA_MASTER: a.master = r.u32(); break
-      case NDA_LINK_NETNSID: a.linkNetnsId = r.s32(); break
-      case NDA_SRC_VNI: a.srcVni = r.u32(); break
-      case NDA_PROTOCOL: a.protocol = r.u8(); break
-      case NDA_NH_ID: a.nhId = r.u32(); break
-      case NDA_FDB_EXT_ATTRS: a.fdbExtAttributes = r.raw(); break
-      case NDA_FLAGS_EXT: a.flagsExt = r.u32(); break
-      case NDA_NDM_STATE_MASK: a.stateMask = r.u16(); break
-      case NDA_NDM_FLAGS_MASK: a.flagsMask = r.u8(); break
-      default: (a.unknown ??= []).push(r.raw())
-    }
-  }
-  return m
 }
 
 /** "REACHABLE", "PERMANENT", "NOARP|PERMANENT"…; "NONE" for 0. */

@@ -5,11 +5,11 @@
 //   - decodeRoute: the fast path for dumps, straight into a flat Route of
 //     fixed shape (no reader object, no per-attribute closure or slice).
 // The friendly API is in routes.ts.
-import { AttributeReader, NLA_F_NESTED, NLA_TYPE_MASK, NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, NLA_F_NESTED, NLA_TYPE_MASK, NetlinkWriter, readU32, readU32 as u32At, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
 import { formatMAC, parseIP, parseMAC } from '../addr.js'
 import { AF_INET, AF_INET6, AF_MPLS } from './rtnetlink.js'
-import { writeAttributesInOrder } from './attribute-order.js'
+import { type Codec, FieldTable, be16, decodeSet, encodeSet, ip, raw, u16, u32, u32Struct, u8 } from './attribute-set.js'
 
 // rtm_type
 export const RTN_UNSPEC = 0
@@ -317,24 +317,10 @@ export interface RouteMessage {
   attributeOrder?: number[]
 }
 
-// The order iproute2 sends for `ip route add DST from SRC src PREFSRC via GW
-// metric N table T dev X mtu M nexthop …` (dev, metrics and nexthops last).
-// MPLS routes: `ip -f mpls route add LABEL as LABELS via FAMILY ADDR dev X`; encapsulation:
-// `ip route add DST encap mpls LABELS via GW dev X` (iproute2 writes RTA_ENCAP, then RTA_ENCAP_TYPE).
-const CANONICAL_ORDER = [RTA_DST, RTA_ENCAP, RTA_ENCAP_TYPE, RTA_SRC, RTA_PREFSRC, RTA_NEWDST, RTA_GATEWAY, RTA_VIA,
-  RTA_PRIORITY, RTA_TABLE, RTA_PREF, RTA_EXPIRES, RTA_MARK, RTA_UID, RTA_FLOW, RTA_NH_ID, RTA_TTL_PROPAGATE,
-  RTA_IP_PROTO, RTA_SPORT, RTA_DPORT, RTA_IIF, RTA_OIF, RTA_CACHEINFO, RTA_METRICS, RTA_MULTIPATH]
-const NEXTHOP_ORDER = [RTA_ENCAP, RTA_ENCAP_TYPE, RTA_NEWDST, RTA_GATEWAY, RTA_VIA, RTA_FLOW]
-
 function addressBytes (text: string, name: string): Uint8Array {
   const b = parseIP(text)
   if (b === undefined) throw new TypeError(`${name}: not an IP address: ${JSON.stringify(text)}`)
   return b
-}
-
-/** An IP address for AF_INET/AF_INET6 routes, a label for AF_MPLS ones. */
-function destinationBytes (family: number, text: string, name: string): Uint8Array {
-  return family === AF_MPLS ? parseMplsLabels(text, name) : addressBytes(text, name)
 }
 
 function viaBytes (v: RouteVia): Uint8Array {
@@ -349,33 +335,146 @@ function viaBytes (v: RouteVia): Uint8Array {
   return a
 }
 
-function writeVia (w: NetlinkWriter, v: RouteVia): void {
-  const a = viaBytes(v)
-  const b = Buffer.alloc(2 + a.length)
-  b.writeUInt16LE(v.family, 0)
-  b.set(a, 2)
-  w.attr(RTA_VIA, b)
+/** What the route codecs need of the message: its family (RTA_DST is a label in AF_MPLS routes). */
+interface RouteContext { family: number }
+
+/** RTA_DST/RTA_SRC: a label for AF_MPLS, an IPv4/IPv6 address otherwise; one that does not fit stays raw. */
+function destination (name: string): Codec<string, RouteContext> {
+  return {
+    read: (r, ctx) => destinationText(ctx.family, r.buf, r.offset, r.length),
+    write: (w, t, v, ctx) => { w.attr(t, ctx.family === AF_MPLS ? parseMplsLabels(v, name) : addressBytes(v, name)); return true }
+  }
 }
 
-function writeNextHop (w: NetlinkWriter, nh: NextHopMessage): void {
-  const off = w.reserve(RTNEXTHOP_SIZE)
-  w.setU8(off + 2, nh.flags)
-  w.setU8(off + 3, nh.hops)
-  w.setS32(off + 4, nh.ifindex)
-  const a = nh.attributes
-  writeAttributesInOrder(w, nh.attributeOrder, NEXTHOP_ORDER, (type) => {
-    switch (type) {
-      case RTA_GATEWAY: if (a.gateway === undefined) return false; w.attr(type, addressBytes(a.gateway, 'RTA_GATEWAY')); return true
-      case RTA_VIA: if (a.via === undefined) return false; writeVia(w, a.via); return true
-      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, parseMplsLabels(a.newdst, 'RTA_NEWDST')); return true
-      case RTA_FLOW: if (a.flow === undefined) return false; w.u32(type, a.flow); return true
-      case RTA_ENCAP_TYPE: if (a.encapType === undefined) return false; w.u16(type, a.encapType); return true
-      case RTA_ENCAP: if (a.encap === undefined) return false; w.raw(a.encap); return true
-    }
-    return false
-  }, a.unknown)
-  w.setU16(off, w.length - off)
+/** RTA_VIA: struct rtvia; an address that does not fit its family stays raw. */
+const via: Codec<RouteVia> = {
+  read: r => readVia(r.buf, r.offset, r.length),
+  write: (w, t, v) => {
+    const a = viaBytes(v)
+    const b = Buffer.alloc(2 + a.length)
+    b.writeUInt16LE(v.family, 0)
+    b.set(a, 2)
+    w.attr(t, b)
+    return true
+  }
 }
+
+/** RTA_NEWDST: an MPLS label stack, "200/300"; a stack that is not text stays raw. */
+const newdst: Codec<string> = {
+  read: r => formatMplsLabels(r.buf, r.offset, r.length),
+  write: (w, t, v) => { w.attr(t, parseMplsLabels(v, 'RTA_NEWDST')); return true }
+}
+
+/** RTA_EXPIRES: a u32 (IPv6 routes); multicast routes' u64 stays raw, so it re-encodes as it came. */
+const expires: Codec<number> = { read: r => r.length === 8 ? undefined : r.u32(), write: u32.write }
+
+/** RTA_METRICS: RTAX_* by number, with the order they came in (metricsOrder). */
+const metrics: Codec<RouteMetricsByNumber, RouteContext, RouteAttributes> = {
+  read: (r, _ctx, a) => {
+    const m: RouteMetricsByNumber = {}
+    const order: number[] = []
+    const n = r.nestedReader()
+    while (n.next()) {
+      order.push(n.rawType)
+      m[n.type] = n.type === RTAX_CC_ALGO ? n.string() : n.u32()
+    }
+    a.metricsOrder = order
+    return m
+  },
+  write: (w, t, m, _ctx, a) => {
+    const nest = w.beginNested(t)
+    const keys = Object.keys(m).map(Number)
+    const listed = a.metricsOrder?.map(k => k & NLA_TYPE_MASK) ?? []
+    const order = a.metricsOrder !== undefined ? [...a.metricsOrder.filter(k => (k & NLA_TYPE_MASK) in m), ...keys.filter(k => !listed.includes(k))] : keys
+    for (const k of order) {
+      const v = m[k & NLA_TYPE_MASK]!
+      if (typeof v === 'string') w.string(k, v); else w.u32(k, v)
+    }
+    w.endNested(nest)
+    return true
+  }
+}
+
+const gateway = ip('RTA_GATEWAY')
+
+// A nexthop of RTA_MULTIPATH, after its struct rtnexthop.
+const NEXTHOP_FIELDS = new FieldTable<NextHopAttributes, RouteContext>([
+  { type: RTA_ENCAP, key: 'encap', codec: raw },
+  { type: RTA_ENCAP_TYPE, key: 'encapType', codec: u16 },
+  { type: RTA_NEWDST, key: 'newdst', codec: newdst },
+  { type: RTA_GATEWAY, key: 'gateway', codec: gateway },
+  { type: RTA_VIA, key: 'via', codec: via },
+  { type: RTA_FLOW, key: 'flow', codec: u32 }
+])
+
+/** RTA_MULTIPATH: an array of struct rtnexthop, each followed by its attributes. */
+const multipath: Codec<NextHopMessage[], RouteContext> = {
+  read: (r, ctx) => {
+    const b = r.buf
+    const end = r.offset + r.length
+    const out: NextHopMessage[] = []
+    let p = r.offset
+    while (p < end) {
+      if (end - p < RTNEXTHOP_SIZE) throw new NetlinkDecodeError(`${end - p} trailing bytes in RTA_MULTIPATH, too short for struct rtnexthop`, p)
+      const len = b[p]! | (b[p + 1]! << 8)
+      if (len < RTNEXTHOP_SIZE || len > end - p) throw new NetlinkDecodeError(`rtnh_len ${len} is out of range (${end - p} bytes left)`, p)
+      const order: number[] = []
+      const attributes = decodeSet(new AttributeReader(b, p + RTNEXTHOP_SIZE, p + len), NEXTHOP_FIELDS, {}, order, ctx)
+      out.push({ flags: b[p + 2]!, hops: b[p + 3]!, ifindex: readU32(b, p + 4) | 0, attributes, attributeOrder: order })
+      p += (len + 3) & ~3
+    }
+    return out
+  },
+  write: (w, t, hops, ctx) => {
+    const nest = w.beginNested(t)
+    for (const nh of hops) {
+      const off = w.reserve(RTNEXTHOP_SIZE)
+      w.setU8(off + 2, nh.flags)
+      w.setU8(off + 3, nh.hops)
+      w.setS32(off + 4, nh.ifindex)
+      encodeSet(w, NEXTHOP_FIELDS, nh.attributes, nh.attributeOrder, ctx)
+      w.setU16(off, w.length - off)
+    }
+    w.endNested(nest)
+    return true
+  }
+}
+
+// The order iproute2 sends for `ip route add DST from SRC src PREFSRC via GW
+// metric N table T dev X mtu M nexthop …` (dev, metrics and nexthops last).
+// MPLS routes: `ip -f mpls route add LABEL as LABELS via FAMILY ADDR dev X`; encapsulation:
+// `ip route add DST encap mpls LABELS via GW dev X` (iproute2 writes RTA_ENCAP, then RTA_ENCAP_TYPE).
+const FIELDS = new FieldTable<RouteAttributes, RouteContext>([
+  { type: RTA_DST, key: 'dst', codec: destination('RTA_DST') },
+  { type: RTA_ENCAP, key: 'encap', codec: raw },
+  { type: RTA_ENCAP_TYPE, key: 'encapType', codec: u16 },
+  { type: RTA_SRC, key: 'src', codec: destination('RTA_SRC') },
+  { type: RTA_PREFSRC, key: 'prefsrc', codec: ip('RTA_PREFSRC') },
+  { type: RTA_NEWDST, key: 'newdst', codec: newdst },
+  { type: RTA_GATEWAY, key: 'gateway', codec: gateway },
+  { type: RTA_VIA, key: 'via', codec: via },
+  { type: RTA_PRIORITY, key: 'priority', codec: u32 },
+  { type: RTA_TABLE, key: 'table', codec: u32 },
+  { type: RTA_PREF, key: 'pref', codec: u8 },
+  { type: RTA_EXPIRES, key: 'expires', codec: expires },
+  { type: RTA_MARK, key: 'mark', codec: u32 },
+  { type: RTA_UID, key: 'uid', codec: u32 },
+  { type: RTA_FLOW, key: 'flow', codec: u32 },
+  { type: RTA_NH_ID, key: 'nhId', codec: u32 },
+  { type: RTA_TTL_PROPAGATE, key: 'ttlPropagate', codec: u8 },
+  { type: RTA_IP_PROTO, key: 'ipProto', codec: u8 },
+  { type: RTA_SPORT, key: 'sport', codec: be16 },
+  { type: RTA_DPORT, key: 'dport', codec: be16 },
+  { type: RTA_IIF, key: 'iif', codec: u32 },
+  { type: RTA_OIF, key: 'oif', codec: u32 },
+  {
+    type: RTA_CACHEINFO,
+    key: 'cacheInfo',
+    codec: u32Struct('RTA_CACHEINFO', 'rta_cacheinfo', ['clntref', 'lastuse', 'expires', 'error', 'used', 'id', 'ts', 'tsage'], ['expires'], true)
+  },
+  { type: RTA_METRICS, key: 'metrics', codec: metrics },
+  { type: RTA_MULTIPATH, key: 'multipath', codec: multipath }
+])
 
 /** Writes struct rtmsg and the attributes (not the nlmsghdr). */
 export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
@@ -389,77 +488,12 @@ export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
   w.setU8(off + 6, m.scope)
   w.setU8(off + 7, m.type)
   w.setU32(off + 8, m.flags)
-  const a = m.attributes
-  writeAttributesInOrder(w, m.attributeOrder, CANONICAL_ORDER, (type) => {
-    switch (type) {
-      case RTA_DST: if (a.dst === undefined) return false; w.attr(type, destinationBytes(m.family, a.dst, 'RTA_DST')); return true
-      case RTA_SRC: if (a.src === undefined) return false; w.attr(type, destinationBytes(m.family, a.src, 'RTA_SRC')); return true
-      case RTA_IIF: if (a.iif === undefined) return false; w.u32(type, a.iif); return true
-      case RTA_OIF: if (a.oif === undefined) return false; w.u32(type, a.oif); return true
-      case RTA_GATEWAY: if (a.gateway === undefined) return false; w.attr(type, addressBytes(a.gateway, 'RTA_GATEWAY')); return true
-      case RTA_PRIORITY: if (a.priority === undefined) return false; w.u32(type, a.priority); return true
-      case RTA_PREFSRC: if (a.prefsrc === undefined) return false; w.attr(type, addressBytes(a.prefsrc, 'RTA_PREFSRC')); return true
-      case RTA_METRICS: {
-        if (a.metrics === undefined) return false
-        const metrics = a.metrics
-        const nest = w.beginNested(RTA_METRICS)
-        const keys = Object.keys(metrics).map(Number)
-        const listed = a.metricsOrder?.map(k => k & NLA_TYPE_MASK) ?? []
-        const order = a.metricsOrder !== undefined ? [...a.metricsOrder.filter(k => (k & NLA_TYPE_MASK) in metrics), ...keys.filter(k => !listed.includes(k))] : keys
-        for (const k of order) {
-          const v = metrics[k & NLA_TYPE_MASK]!
-          if (typeof v === 'string') w.string(k, v); else w.u32(k, v)
-        }
-        w.endNested(nest)
-        return true
-      }
-      case RTA_MULTIPATH: {
-        if (a.multipath === undefined) return false
-        const nest = w.beginNested(RTA_MULTIPATH)
-        for (const nh of a.multipath) writeNextHop(w, nh)
-        w.endNested(nest)
-        return true
-      }
-      case RTA_FLOW: if (a.flow === undefined) return false; w.u32(type, a.flow); return true
-      case RTA_CACHEINFO: {
-        const c = a.cacheInfo
-        if (c === undefined) return false
-        const b = Buffer.alloc(RTA_CACHEINFO_SIZE)
-        b.writeUInt32LE(c.clntref >>> 0, 0)
-        b.writeUInt32LE(c.lastuse >>> 0, 4)
-        b.writeInt32LE(c.expires | 0, 8)
-        b.writeUInt32LE(c.error >>> 0, 12)
-        b.writeUInt32LE(c.used >>> 0, 16)
-        b.writeUInt32LE(c.id >>> 0, 20)
-        b.writeUInt32LE(c.ts >>> 0, 24)
-        b.writeUInt32LE(c.tsage >>> 0, 28)
-        w.attr(type, b)
-        return true
-      }
-      case RTA_TABLE: if (a.table === undefined) return false; w.u32(type, a.table); return true
-      case RTA_MARK: if (a.mark === undefined) return false; w.u32(type, a.mark); return true
-      case RTA_VIA: if (a.via === undefined) return false; writeVia(w, a.via); return true
-      case RTA_NEWDST: if (a.newdst === undefined) return false; w.attr(type, parseMplsLabels(a.newdst, 'RTA_NEWDST')); return true
-      case RTA_PREF: if (a.pref === undefined) return false; w.u8(type, a.pref); return true
-      case RTA_ENCAP_TYPE: if (a.encapType === undefined) return false; w.u16(type, a.encapType); return true
-      case RTA_ENCAP: if (a.encap === undefined) return false; w.raw(a.encap); return true
-      case RTA_EXPIRES: if (a.expires === undefined) return false; w.u32(type, a.expires); return true
-      case RTA_UID: if (a.uid === undefined) return false; w.u32(type, a.uid); return true
-      case RTA_TTL_PROPAGATE: if (a.ttlPropagate === undefined) return false; w.u8(type, a.ttlPropagate); return true
-      case RTA_IP_PROTO: if (a.ipProto === undefined) return false; w.u8(type, a.ipProto); return true
-      case RTA_SPORT: if (a.sport === undefined) return false; w.be16(type, a.sport); return true
-      case RTA_DPORT: if (a.dport === undefined) return false; w.be16(type, a.dport); return true
-      case RTA_NH_ID: if (a.nhId === undefined) return false; w.u32(type, a.nhId); return true
-    }
-    return false
-  }, a.unknown)
+  encodeSet(w, FIELDS, m.attributes, m.attributeOrder, m)
 }
 
 // ---- decoding helpers (shared by both decoders) ----
 
-function u32At (b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
-}
+// u32At: readU32 (attributes.ts), imported under the name the fast path uses.
 
 function need (len: number, want: number, name: string, off: number): void {
   if (len !== want) throw new NetlinkDecodeError(`${name} holds ${len} bytes, expected ${want}`, off)
@@ -490,57 +524,15 @@ function readU64AsNumber (b: Uint8Array, o: number): number {
   return u32At(b, o) + u32At(b, o + 4) * 0x100000000
 }
 
-function readMetrics (r: AttributeReader, a: RouteAttributes): void {
-  const metrics: RouteMetricsByNumber = {}
-  const order: number[] = []
-  const n = r.nestedReader()
-  while (n.next()) {
-    order.push(n.rawType)
-    metrics[n.type] = n.type === RTAX_CC_ALGO ? n.string() : n.u32()
-  }
-  a.metrics = metrics
-  a.metricsOrder = order
-}
-
-/** Walks the rtnexthop array of RTA_MULTIPATH at buf[start, end). */
-function readMultipath (b: Uint8Array, start: number, end: number): NextHopMessage[] {
-  const out: NextHopMessage[] = []
-  let p = start
-  while (p < end) {
-    if (end - p < RTNEXTHOP_SIZE) throw new NetlinkDecodeError(`${end - p} trailing bytes in RTA_MULTIPATH, too short for struct rtnexthop`, p)
-    const len = b[p]! | (b[p + 1]! << 8)
-    if (len < RTNEXTHOP_SIZE || len > end - p) throw new NetlinkDecodeError(`rtnh_len ${len} is out of range (${end - p} bytes left)`, p)
-    const a: NextHopAttributes = {}
-    const order: number[] = []
-    const nh: NextHopMessage = { flags: b[p + 2]!, hops: b[p + 3]!, ifindex: u32At(b, p + 4) | 0, attributes: a, attributeOrder: order }
-    const r = new AttributeReader(b, p + RTNEXTHOP_SIZE, p + len)
-    while (r.next()) {
-      order.push(r.rawType)
-      switch (r.type) {
-        case RTA_GATEWAY: a.gateway = r.ip(); break
-        case RTA_VIA: { const v = readVia(b, r.offset, r.length); if (v !== undefined) a.via = v; else (a.unknown ??= []).push(r.raw()); break }
-        case RTA_NEWDST: { const l = formatMplsLabels(b, r.offset, r.length); if (l !== undefined) a.newdst = l; else (a.unknown ??= []).push(r.raw()); break }
-        case RTA_FLOW: a.flow = r.u32(); break
-        case RTA_ENCAP_TYPE: a.encapType = r.u16(); break
-        case RTA_ENCAP: a.encap = r.raw(); break
-        default: (a.unknown ??= []).push(r.raw())
-      }
-    }
-    out.push(nh)
-    p += (len + 3) & ~3
-  }
-  return out
-}
-
 /** Decodes struct rtmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeRouteMessage (buf: Uint8Array, start: number, end: number): RouteMessage {
   if (start < 0 || end > buf.length || end - start < RTMSG_SIZE) {
     throw new NetlinkDecodeError(`rtmsg needs ${RTMSG_SIZE} bytes, the message has ${end - start}`, start)
   }
-  const a: RouteAttributes = {}
+  const family = buf[start]!
   const order: number[] = []
-  const m: RouteMessage = {
-    family: buf[start]!,
+  return {
+    family,
     dstLength: buf[start + 1]!,
     srcLength: buf[start + 2]!,
     tos: buf[start + 3]!,
@@ -548,55 +540,10 @@ export function decodeRouteMessage (buf: Uint8Array, start: number, end: number)
     protocol: buf[start + 5]!,
     scope: buf[start + 6]!,
     type: buf[start + 7]!,
-    flags: u32At(buf, start + 8),
-    attributes: a,
+    flags: readU32(buf, start + 8),
+    attributes: decodeSet(new AttributeReader(buf, start + RTMSG_SIZE, end), FIELDS, {}, order, { family }),
     attributeOrder: order
   }
-  const family = m.family
-  const r = new AttributeReader(buf, start + RTMSG_SIZE, end)
-  while (r.next()) {
-    order.push(r.rawType)
-    const o = r.offset
-    const len = r.length
-    switch (r.type) {
-      case RTA_DST: { const d = destinationText(family, buf, o, len); if (d !== undefined) a.dst = d; else (a.unknown ??= []).push(r.raw()); break }
-      case RTA_SRC: { const d = destinationText(family, buf, o, len); if (d !== undefined) a.src = d; else (a.unknown ??= []).push(r.raw()); break }
-      case RTA_IIF: a.iif = r.u32(); break
-      case RTA_OIF: a.oif = r.u32(); break
-      case RTA_GATEWAY: a.gateway = r.ip(); break
-      case RTA_PRIORITY: a.priority = r.u32(); break
-      case RTA_PREFSRC: a.prefsrc = r.ip(); break
-      case RTA_METRICS: readMetrics(r, a); break
-      case RTA_MULTIPATH: a.multipath = readMultipath(buf, o, o + len); break
-      case RTA_FLOW: a.flow = r.u32(); break
-      case RTA_CACHEINFO:
-        need(len, RTA_CACHEINFO_SIZE, 'RTA_CACHEINFO', o)
-        a.cacheInfo = {
-          clntref: u32At(buf, o), lastuse: u32At(buf, o + 4), expires: u32At(buf, o + 8) | 0, error: u32At(buf, o + 12),
-          used: u32At(buf, o + 16), id: u32At(buf, o + 20), ts: u32At(buf, o + 24), tsage: u32At(buf, o + 28)
-        }
-        break
-      case RTA_TABLE: a.table = r.u32(); break
-      case RTA_MARK: a.mark = r.u32(); break
-      case RTA_VIA: { const v = readVia(buf, o, len); if (v !== undefined) a.via = v; else (a.unknown ??= []).push(r.raw()); break }
-      case RTA_NEWDST: { const l = formatMplsLabels(buf, o, len); if (l !== undefined) a.newdst = l; else (a.unknown ??= []).push(r.raw()); break }
-      case RTA_PREF: a.pref = r.u8(); break
-      case RTA_ENCAP_TYPE: a.encapType = r.u16(); break
-      case RTA_ENCAP: a.encap = r.raw(); break
-      case RTA_EXPIRES:
-        // Multicast routes send a u64 here: kept raw so it re-encodes as it came.
-        if (len === 8) (a.unknown ??= []).push(r.raw()); else a.expires = r.u32()
-        break
-      case RTA_UID: a.uid = r.u32(); break
-      case RTA_TTL_PROPAGATE: a.ttlPropagate = r.u8(); break
-      case RTA_IP_PROTO: a.ipProto = r.u8(); break
-      case RTA_SPORT: a.sport = r.be16(); break
-      case RTA_DPORT: a.dport = r.be16(); break
-      case RTA_NH_ID: a.nhId = r.u32(); break
-      default: (a.unknown ??= []).push(r.raw())
-    }
-  }
-  return m
 }
 
 /** The route's table: RTA_TABLE when present, else rtm_table. */

@@ -1,10 +1,9 @@
 // RTM_NEWRULE / RTM_DELRULE / RTM_GETRULE messages: struct fib_rule_hdr and
 // the FRA_* attributes (linux/fib_rules.h, with the ones 6.15+ kernels add).
 // The codec only: the friendly API is in rules.ts.
-import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, readU16, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
-import { parseIP } from '../addr.js'
-import { writeAttributesInOrder } from './attribute-order.js'
+import { type Codec, FieldTable, be32, decodeSet, encodeSet, ip, string, u16, u32, u8 } from './attribute-set.js'
 
 // enum in linux/fib_rules.h
 export const FRA_UNSPEC = 0
@@ -117,24 +116,62 @@ export interface RuleMessage {
   attributeOrder?: number[]
 }
 
+/** struct fib_rule_uid_range (u32 bounds) or fib_rule_port_range (u16 bounds); `name` goes into the errors. */
+function range (name: string, size: 2 | 4): Codec<RuleRange> {
+  return {
+    read: r => {
+      if (r.length < size * 2) throw new NetlinkDecodeError(`${name} holds ${r.length} bytes, needs ${size * 2}`, r.offset)
+      const o = r.offset
+      return size === 2 ? { start: readU16(r.buf, o), end: readU16(r.buf, o + 2) } : { start: readU32(r.buf, o), end: readU32(r.buf, o + 4) }
+    },
+    write: (w, t, v) => {
+      const b = Buffer.alloc(size * 2)
+      if (size === 2) { b.writeUInt16LE(v.start & 0xffff, 0); b.writeUInt16LE(v.end & 0xffff, 2) } else { b.writeUInt32LE(v.start >>> 0, 0); b.writeUInt32LE(v.end >>> 0, 4) }
+      w.attr(t, b)
+      return true
+    }
+  }
+}
+
+/** FRA_TUN_ID: a be64, as a bigint. */
+const be64: Codec<bigint> = {
+  read: r => {
+    if (r.length < 8) throw new NetlinkDecodeError(`FRA_TUN_ID holds ${r.length} bytes, be64 needs 8`, r.offset)
+    const b = r.buf; const o = r.offset + 4
+    return (BigInt(r.be32()) << 32n) | BigInt(((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0)
+  },
+  write: (w, t, v) => { w.be64(t, v); return true }
+}
+
 // The order iproute2 sends for `ip rule add pref P from S to D iif I oif O fwmark M/K realms R
 // uidrange U ipproto P sport S dport D l3mdev protocol X suppress_prefixlength N goto G table T`.
-const CANONICAL_ORDER = [FRA_PRIORITY, FRA_SRC, FRA_DST, FRA_IIFNAME, FRA_OIFNAME, FRA_FWMARK, FRA_FWMASK, FRA_FLOW,
-  FRA_TUN_ID, FRA_UID_RANGE, FRA_IP_PROTO, FRA_SPORT_RANGE, FRA_DPORT_RANGE, FRA_L3MDEV, FRA_PROTOCOL,
-  FRA_SUPPRESS_PREFIXLEN, FRA_SUPPRESS_IFGROUP, FRA_GOTO, FRA_TABLE, FRA_DSCP, FRA_DSCP_MASK, FRA_FLOWLABEL,
-  FRA_FLOWLABEL_MASK, FRA_SPORT_MASK, FRA_DPORT_MASK]
-
-function addressBytes (text: string, name: string): Uint8Array {
-  const b = parseIP(text)
-  if (b === undefined) throw new TypeError(`${name}: not an IP address: ${JSON.stringify(text)}`)
-  return b
-}
-
-function rangeBytes (r: RuleRange, size: 2 | 4): Uint8Array {
-  const b = Buffer.alloc(size * 2)
-  if (size === 2) { b.writeUInt16LE(r.start & 0xffff, 0); b.writeUInt16LE(r.end & 0xffff, 2) } else { b.writeUInt32LE(r.start >>> 0, 0); b.writeUInt32LE(r.end >>> 0, 4) }
-  return b
-}
+const FIELDS = new FieldTable<RuleAttributes>([
+  { type: FRA_PRIORITY, key: 'priority', codec: u32 },
+  { type: FRA_SRC, key: 'src', codec: ip('FRA_SRC') },
+  { type: FRA_DST, key: 'dst', codec: ip('FRA_DST') },
+  { type: FRA_IIFNAME, key: 'iifname', codec: string },
+  { type: FRA_OIFNAME, key: 'oifname', codec: string },
+  { type: FRA_FWMARK, key: 'fwmark', codec: u32 },
+  { type: FRA_FWMASK, key: 'fwmask', codec: u32 },
+  { type: FRA_FLOW, key: 'flow', codec: u32 },
+  { type: FRA_TUN_ID, key: 'tunId', codec: be64 },
+  { type: FRA_UID_RANGE, key: 'uidRange', codec: range('FRA_UID_RANGE', 4) },
+  { type: FRA_IP_PROTO, key: 'ipProto', codec: u8 },
+  { type: FRA_SPORT_RANGE, key: 'sportRange', codec: range('FRA_SPORT_RANGE', 2) },
+  { type: FRA_DPORT_RANGE, key: 'dportRange', codec: range('FRA_DPORT_RANGE', 2) },
+  { type: FRA_L3MDEV, key: 'l3mdev', codec: u8 },
+  { type: FRA_PROTOCOL, key: 'protocol', codec: u8 },
+  { type: FRA_SUPPRESS_PREFIXLEN, key: 'suppressPrefixlen', codec: u32 },
+  { type: FRA_SUPPRESS_IFGROUP, key: 'suppressIfgroup', codec: u32 },
+  { type: FRA_GOTO, key: 'goto', codec: u32 },
+  { type: FRA_TABLE, key: 'table', codec: u32 },
+  { type: FRA_DSCP, key: 'dscp', codec: u8 },
+  { type: FRA_DSCP_MASK, key: 'dscpMask', codec: u8 },
+  { type: FRA_FLOWLABEL, key: 'flowlabel', codec: be32 },
+  { type: FRA_FLOWLABEL_MASK, key: 'flowlabelMask', codec: be32 },
+  { type: FRA_SPORT_MASK, key: 'sportMask', codec: u16 },
+  { type: FRA_DPORT_MASK, key: 'dportMask', codec: u16 }
+])
 
 /** Writes struct fib_rule_hdr and the attributes (not the nlmsghdr). */
 export function encodeRuleMessage (w: NetlinkWriter, m: RuleMessage): void {
@@ -148,45 +185,7 @@ export function encodeRuleMessage (w: NetlinkWriter, m: RuleMessage): void {
   w.setU8(off + 6, m.res2)
   w.setU8(off + 7, m.action)
   w.setU32(off + 8, m.flags)
-  const a = m.attributes
-  writeAttributesInOrder(w, m.attributeOrder, CANONICAL_ORDER, (type) => {
-    switch (type) {
-      case FRA_DST: if (a.dst === undefined) return false; w.attr(type, addressBytes(a.dst, 'FRA_DST')); return true
-      case FRA_SRC: if (a.src === undefined) return false; w.attr(type, addressBytes(a.src, 'FRA_SRC')); return true
-      case FRA_IIFNAME: if (a.iifname === undefined) return false; w.string(type, a.iifname); return true
-      case FRA_OIFNAME: if (a.oifname === undefined) return false; w.string(type, a.oifname); return true
-      case FRA_GOTO: if (a.goto === undefined) return false; w.u32(type, a.goto); return true
-      case FRA_PRIORITY: if (a.priority === undefined) return false; w.u32(type, a.priority); return true
-      case FRA_FWMARK: if (a.fwmark === undefined) return false; w.u32(type, a.fwmark); return true
-      case FRA_FWMASK: if (a.fwmask === undefined) return false; w.u32(type, a.fwmask); return true
-      case FRA_FLOW: if (a.flow === undefined) return false; w.u32(type, a.flow); return true
-      case FRA_TUN_ID: if (a.tunId === undefined) return false; w.be64(type, a.tunId); return true
-      case FRA_SUPPRESS_IFGROUP: if (a.suppressIfgroup === undefined) return false; w.u32(type, a.suppressIfgroup); return true
-      case FRA_SUPPRESS_PREFIXLEN: if (a.suppressPrefixlen === undefined) return false; w.u32(type, a.suppressPrefixlen); return true
-      case FRA_TABLE: if (a.table === undefined) return false; w.u32(type, a.table); return true
-      case FRA_L3MDEV: if (a.l3mdev === undefined) return false; w.u8(type, a.l3mdev); return true
-      case FRA_UID_RANGE: if (a.uidRange === undefined) return false; w.attr(type, rangeBytes(a.uidRange, 4)); return true
-      case FRA_PROTOCOL: if (a.protocol === undefined) return false; w.u8(type, a.protocol); return true
-      case FRA_IP_PROTO: if (a.ipProto === undefined) return false; w.u8(type, a.ipProto); return true
-      case FRA_SPORT_RANGE: if (a.sportRange === undefined) return false; w.attr(type, rangeBytes(a.sportRange, 2)); return true
-      case FRA_DPORT_RANGE: if (a.dportRange === undefined) return false; w.attr(type, rangeBytes(a.dportRange, 2)); return true
-      case FRA_DSCP: if (a.dscp === undefined) return false; w.u8(type, a.dscp); return true
-      case FRA_FLOWLABEL: if (a.flowlabel === undefined) return false; w.be32(type, a.flowlabel); return true
-      case FRA_FLOWLABEL_MASK: if (a.flowlabelMask === undefined) return false; w.be32(type, a.flowlabelMask); return true
-      case FRA_SPORT_MASK: if (a.sportMask === undefined) return false; w.u16(type, a.sportMask); return true
-      case FRA_DPORT_MASK: if (a.dportMask === undefined) return false; w.u16(type, a.dportMask); return true
-      case FRA_DSCP_MASK: if (a.dscpMask === undefined) return false; w.u8(type, a.dscpMask); return true
-    }
-    return false
-  }, a.unknown)
-}
-
-function readRange (r: AttributeReader, size: 2 | 4, name: string): RuleRange {
-  if (r.length < size * 2) throw new NetlinkDecodeError(`${name} holds ${r.length} bytes, needs ${size * 2}`, r.offset)
-  const b = r.buf; const o = r.offset
-  if (size === 2) return { start: b[o]! | (b[o + 1]! << 8), end: b[o + 2]! | (b[o + 3]! << 8) }
-  const u32 = (p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0
-  return { start: u32(o), end: u32(o + 4) }
+  encodeSet(w, FIELDS, m.attributes, m.attributeOrder, undefined)
 }
 
 /** Decodes struct fib_rule_hdr and every attribute from buf[start, end) (the payload after the nlmsghdr). */
@@ -194,9 +193,8 @@ export function decodeRuleMessage (buf: Uint8Array, start: number, end: number):
   if (start < 0 || end > buf.length || end - start < FIB_RULE_HDR_SIZE) {
     throw new NetlinkDecodeError(`fib_rule_hdr needs ${FIB_RULE_HDR_SIZE} bytes, the message has ${end - start}`, start)
   }
-  const a: RuleAttributes = {}
   const order: number[] = []
-  const m: RuleMessage = {
+  return {
     family: buf[start]!,
     dstLength: buf[start + 1]!,
     srcLength: buf[start + 2]!,
@@ -205,47 +203,10 @@ export function decodeRuleMessage (buf: Uint8Array, start: number, end: number):
     res1: buf[start + 5]!,
     res2: buf[start + 6]!,
     action: buf[start + 7]!,
-    flags: (buf[start + 8]! | (buf[start + 9]! << 8) | (buf[start + 10]! << 16) | (buf[start + 11]! << 24)) >>> 0,
-    attributes: a,
+    flags: readU32(buf, start + 8),
+    attributes: decodeSet(new AttributeReader(buf, start + FIB_RULE_HDR_SIZE, end), FIELDS, {}, order, undefined),
     attributeOrder: order
   }
-  const r = new AttributeReader(buf, start + FIB_RULE_HDR_SIZE, end)
-  while (r.next()) {
-    order.push(r.rawType)
-    switch (r.type) {
-      case FRA_DST: a.dst = r.ip(); break
-      case FRA_SRC: a.src = r.ip(); break
-      case FRA_IIFNAME: a.iifname = r.string(); break
-      case FRA_OIFNAME: a.oifname = r.string(); break
-      case FRA_GOTO: a.goto = r.u32(); break
-      case FRA_PRIORITY: a.priority = r.u32(); break
-      case FRA_FWMARK: a.fwmark = r.u32(); break
-      case FRA_FWMASK: a.fwmask = r.u32(); break
-      case FRA_FLOW: a.flow = r.u32(); break
-      case FRA_TUN_ID: {
-        if (r.length < 8) throw new NetlinkDecodeError(`FRA_TUN_ID holds ${r.length} bytes, be64 needs 8`, r.offset)
-        a.tunId = (BigInt(r.be32()) << 32n) | BigInt(((r.buf[r.offset + 4]! << 24) | (r.buf[r.offset + 5]! << 16) | (r.buf[r.offset + 6]! << 8) | r.buf[r.offset + 7]!) >>> 0)
-        break
-      }
-      case FRA_SUPPRESS_IFGROUP: a.suppressIfgroup = r.u32(); break
-      case FRA_SUPPRESS_PREFIXLEN: a.suppressPrefixlen = r.u32(); break
-      case FRA_TABLE: a.table = r.u32(); break
-      case FRA_L3MDEV: a.l3mdev = r.u8(); break
-      case FRA_UID_RANGE: a.uidRange = readRange(r, 4, 'FRA_UID_RANGE'); break
-      case FRA_PROTOCOL: a.protocol = r.u8(); break
-      case FRA_IP_PROTO: a.ipProto = r.u8(); break
-      case FRA_SPORT_RANGE: a.sportRange = readRange(r, 2, 'FRA_SPORT_RANGE'); break
-      case FRA_DPORT_RANGE: a.dportRange = readRange(r, 2, 'FRA_DPORT_RANGE'); break
-      case FRA_DSCP: a.dscp = r.u8(); break
-      case FRA_FLOWLABEL: a.flowlabel = r.be32(); break
-      case FRA_FLOWLABEL_MASK: a.flowlabelMask = r.be32(); break
-      case FRA_SPORT_MASK: a.sportMask = r.u16(); break
-      case FRA_DPORT_MASK: a.dportMask = r.u16(); break
-      case FRA_DSCP_MASK: a.dscpMask = r.u8(); break
-      default: (a.unknown ??= []).push(r.raw())
-    }
-  }
-  return m
 }
 
 /** The rule's table: FRA_TABLE when present, else frh.table. */
