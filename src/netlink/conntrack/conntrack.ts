@@ -6,7 +6,7 @@
 // program (libnetfilter_conntrack) writes them. Every message starts with
 // struct nfgenmsg (../nftables/nfgenmsg.ts); attributes go through the one
 // attribute codec (../attributes.ts).
-import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute, keepUnknown } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
 import { parseIP } from '../addr.js'
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
@@ -148,7 +148,7 @@ function readTuple (r: AttributeReader, what: string): ConntrackTuple {
           switch (ir.type) {
             case CTA_IP_V4_SRC: case CTA_IP_V6_SRC: t.src = ir.ip(); break
             case CTA_IP_V4_DST: case CTA_IP_V6_DST: t.dst = ir.ip(); break
-            default: (t.unknown ??= []).push(ir.raw())
+            default: keepUnknown(t, ir)
           }
         }
         break
@@ -163,13 +163,13 @@ function readTuple (r: AttributeReader, what: string): ConntrackTuple {
             case CTA_PROTO_ICMP_ID: case CTA_PROTO_ICMPV6_ID: t.icmpId = pr.be16(); break
             case CTA_PROTO_ICMP_TYPE: case CTA_PROTO_ICMPV6_TYPE: t.icmpType = pr.u8(); break
             case CTA_PROTO_ICMP_CODE: case CTA_PROTO_ICMPV6_CODE: t.icmpCode = pr.u8(); break
-            default: (t.unknown ??= []).push(pr.raw())
+            default: keepUnknown(t, pr)
           }
         }
         break
       }
       case CTA_TUPLE_ZONE: t.zone = tr.be16(); break
-      default: (t.unknown ??= []).push(tr.raw())
+      default: keepUnknown(t, tr)
     }
   }
   if (t.src === '' || t.dst === '') throw new NetlinkDecodeError(`${what} has no source or destination address`, r.offset)
@@ -250,7 +250,7 @@ function readProtoinfo (r: AttributeReader, e: ConntrackEntry): void {
         e.dccp = dccp
         break
       }
-      default: (e.unknown ??= []).push(pr.raw())
+      default: keepUnknown(e, pr)
     }
   }
 }
@@ -318,7 +318,7 @@ export function decodeConntrack (buf: Uint8Array, type: number, start: number, e
         e.synproxy = s
         break
       }
-      default: (e.unknown ??= []).push(r.raw())
+      default: keepUnknown(e, r)
     }
   }
   if (original === undefined || reply === undefined) throw new NetlinkDecodeError('a conntrack entry needs CTA_TUPLE_ORIG and CTA_TUPLE_REPLY', start)

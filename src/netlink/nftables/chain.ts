@@ -1,7 +1,7 @@
 // Chains: NFT_MSG_NEWCHAIN / GETCHAIN / DELCHAIN. A base chain has a hook
 // (hook number, priority, type nat|filter|route, policy); a regular chain is
 // only reached by jump or goto.
-import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, NLA_F_NESTED, type NetlinkWriter, type RawAttribute, keepUnknown } from '../attributes.js'
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_CHAIN_COUNTERS, NFTA_CHAIN_FLAGS, NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_ID, NFTA_CHAIN_NAME, NFTA_CHAIN_PAD,
@@ -71,7 +71,7 @@ function decodeHook (outer: AttributeReader): NftHook {
         h.devices = devs
         break
       }
-      default: (h.unknown ??= []).push(r.raw())
+      default: keepUnknown(h, r)
     }
   }
   return h
@@ -107,7 +107,7 @@ export function decodeChain (b: Uint8Array, type: number, start: number, end: nu
       case NFTA_CHAIN_ID: c.id = r.be32(); break
       case NFTA_CHAIN_USERDATA: c.userdata = r.buf.slice(r.offset, r.offset + r.length); break
       case NFTA_CHAIN_PAD: break
-      default: (c.unknown ??= []).push(r.raw())
+      default: keepUnknown(c, r)
     }
   }
   return c

@@ -2,7 +2,7 @@
 // set elements. A value is raw bytes in network order; a verdict is a
 // be32 code (signed: NFT_JUMP is -3) with a chain name for jump and goto.
 import { NetlinkDecodeError } from '../errors.js'
-import { NLA_F_NESTED, type AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { NLA_F_NESTED, type AttributeReader, type NetlinkWriter, type RawAttribute, keepUnknown } from '../attributes.js'
 import { NFTA_DATA_VALUE, NFTA_DATA_VERDICT, NFTA_VERDICT_CHAIN, NFTA_VERDICT_CHAIN_ID, NFTA_VERDICT_CODE } from './constants.js'
 
 export interface NftVerdict {
@@ -28,7 +28,7 @@ export function decodeNftData (outer: AttributeReader): NftData {
   while (r.next()) {
     if (r.type === NFTA_DATA_VALUE) out.value = r.buf.slice(r.offset, r.offset + r.length)
     else if (r.type === NFTA_DATA_VERDICT) out.verdict = decodeVerdict(r)
-    else (out.unknown ??= []).push(r.raw())
+    else keepUnknown(out, r)
   }
   return out
 }
@@ -42,7 +42,7 @@ function decodeVerdict (outer: AttributeReader): NftVerdict {
       case NFTA_VERDICT_CODE: code = r.be32() | 0; break
       case NFTA_VERDICT_CHAIN: v.chain = r.string(); break
       case NFTA_VERDICT_CHAIN_ID: v.chainId = r.be32(); break
-      default: (v.unknown ??= []).push(r.raw())
+      default: keepUnknown(v, r)
     }
   }
   if (code === undefined) throw new NetlinkDecodeError('NFTA_DATA_VERDICT without NFTA_VERDICT_CODE', outer.offset)

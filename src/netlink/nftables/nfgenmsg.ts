@@ -2,7 +2,7 @@
 // message, nf_tables and ctnetlink alike), nf_tables message types, the batch control messages that make a
 // set of changes atomic, and the ruleset generation (NFT_MSG_GETGEN).
 import { NetlinkDecodeError } from '../errors.js'
-import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, type NetlinkWriter, type RawAttribute, keepUnknown } from '../attributes.js'
 import { NLM_F_REQUEST } from '../message.js'
 import {
   NFNETLINK_V0, NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFPROTO_UNSPEC,
@@ -94,7 +94,7 @@ export function decodeBatchControl (b: Uint8Array, type: number, start: number, 
   const r = new AttributeReader(b, start + NFGENMSG_LEN, end)
   while (r.next()) {
     if (r.type === NFNL_BATCH_GENID) out.genId = r.be32()
-    else (out.unknown ??= []).push(r.raw())
+    else keepUnknown(out, r)
   }
   return out
 }
@@ -125,7 +125,7 @@ export function decodeGeneration (b: Uint8Array, type: number, start: number, en
       case NFTA_GEN_ID: out.id = r.be32(); break
       case NFTA_GEN_PROC_PID: out.pid = r.be32(); break
       case NFTA_GEN_PROC_NAME: out.processName = r.string(); break
-      default: (out.unknown ??= []).push(r.raw())
+      default: keepUnknown(out, r)
     }
   }
   return out

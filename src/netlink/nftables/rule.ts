@@ -1,7 +1,7 @@
 // Rules: NFT_MSG_NEWRULE / GETRULE / DELRULE. A rule is a list of
 // expressions run in order, and userdata where nft keeps its comment.
 import { NetlinkDecodeError } from '../errors.js'
-import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, type NetlinkWriter, type RawAttribute, keepUnknown } from '../attributes.js'
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_RULE_CHAIN, NFTA_RULE_CHAIN_ID, NFTA_RULE_COMPAT, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_ID, NFTA_RULE_PAD,
@@ -92,7 +92,7 @@ function decodeRuleWith (b: Uint8Array, type: number, start: number, end: number
       case NFTA_RULE_CHAIN_ID: rule.chainId = r.be32(); break
       case NFTA_RULE_COMPAT: rule.compat = r.raw(); break
       case NFTA_RULE_PAD: break
-      default: (rule.unknown ??= []).push(r.raw())
+      default: keepUnknown(rule, r)
     }
   }
   return rule

@@ -1,6 +1,6 @@
 // Tables: NFT_MSG_NEWTABLE / GETTABLE / DELTABLE. A table holds chains and
 // belongs to one family (ip, ip6, inet, arp, bridge, netdev).
-import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { AttributeReader, type NetlinkWriter, type RawAttribute, keepUnknown } from '../attributes.js'
 import { NLM_F_DUMP, NLM_F_REQUEST } from '../message.js'
 import {
   NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_OWNER, NFTA_TABLE_PAD, NFTA_TABLE_USE, NFTA_TABLE_USERDATA,
@@ -48,7 +48,7 @@ export function decodeTable (b: Uint8Array, type: number, start: number, end: nu
       case NFTA_TABLE_USERDATA: t.userdata = r.buf.slice(r.offset, r.offset + r.length); break
       case NFTA_TABLE_OWNER: t.owner = r.be32(); break
       case NFTA_TABLE_PAD: break
-      default: (t.unknown ??= []).push(r.raw())
+      default: keepUnknown(t, r)
     }
   }
   return t

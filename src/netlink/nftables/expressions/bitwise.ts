@@ -1,11 +1,11 @@
 // bitwise: dreg = (sreg & mask) ^ xor over len bytes (nft's prefix matches),
 // or a shift by data (NFT_BITWISE_LSHIFT / RSHIFT).
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import {
   NFTA_BITWISE_DATA, NFTA_BITWISE_DREG, NFTA_BITWISE_LEN, NFTA_BITWISE_MASK, NFTA_BITWISE_OP, NFTA_BITWISE_SREG, NFTA_BITWISE_XOR
 } from '../constants.js'
 import { decodeNftData, writeNftData, type NftData } from '../data.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface BitwiseExpression {
   type: 'bitwise'
@@ -34,7 +34,7 @@ export const bitwiseDriver: NftExpressionDriver<BitwiseExpression> = {
         case NFTA_BITWISE_MASK: e.mask = decodeNftData(r); break
         case NFTA_BITWISE_XOR: e.xor = decodeNftData(r); break
         case NFTA_BITWISE_DATA: e.data = decodeNftData(r); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

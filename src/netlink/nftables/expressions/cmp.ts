@@ -1,8 +1,8 @@
 // cmp: compare a register with a constant (NFT_CMP_EQ, NEQ, LT, ...).
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import { NFTA_CMP_DATA, NFTA_CMP_OP, NFTA_CMP_SREG } from '../constants.js'
 import { decodeNftData, writeNftData, type NftData } from '../data.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface CmpExpression {
   type: 'cmp'
@@ -22,7 +22,7 @@ export const cmpDriver: NftExpressionDriver<CmpExpression> = {
         case NFTA_CMP_SREG: e.sreg = r.be32(); break
         case NFTA_CMP_OP: e.op = r.be32(); break
         case NFTA_CMP_DATA: e.data = decodeNftData(r); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

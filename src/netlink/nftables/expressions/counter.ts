@@ -1,8 +1,8 @@
 // counter: packets and bytes (be64) that matched so far.
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import { NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS, NFTA_COUNTER_PAD } from '../constants.js'
 import { readAttrBE64 } from '../data.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface CounterExpression {
   type: 'counter'
@@ -20,7 +20,7 @@ export const counterDriver: NftExpressionDriver<CounterExpression> = {
         case NFTA_COUNTER_BYTES: e.bytes = readAttrBE64(r); break
         case NFTA_COUNTER_PACKETS: e.packets = readAttrBE64(r); break
         case NFTA_COUNTER_PAD: break // alignment filler, carries nothing
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

@@ -1,9 +1,9 @@
 // immediate: load a constant into a register; into NFT_REG_VERDICT it is the
 // rule's verdict (accept, drop, return, jump CHAIN, goto CHAIN).
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import { NFTA_IMMEDIATE_DATA, NFTA_IMMEDIATE_DREG } from '../constants.js'
 import { decodeNftData, writeNftData, type NftData } from '../data.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface ImmediateExpression {
   type: 'immediate'
@@ -20,7 +20,7 @@ export const immediateDriver: NftExpressionDriver<ImmediateExpression> = {
       switch (r.type) {
         case NFTA_IMMEDIATE_DREG: e.dreg = r.be32(); break
         case NFTA_IMMEDIATE_DATA: e.data = decodeNftData(r); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

@@ -1,7 +1,7 @@
 // lookup: match (or map) a register against a named or anonymous set.
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import { NFTA_LOOKUP_DREG, NFTA_LOOKUP_FLAGS, NFTA_LOOKUP_SET, NFTA_LOOKUP_SET_ID, NFTA_LOOKUP_SREG } from '../constants.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface LookupExpression {
   type: 'lookup'
@@ -25,7 +25,7 @@ export const lookupDriver: NftExpressionDriver<LookupExpression> = {
         case NFTA_LOOKUP_SREG: e.sreg = r.be32(); break
         case NFTA_LOOKUP_DREG: e.dreg = r.be32(); break
         case NFTA_LOOKUP_FLAGS: e.flags = r.be32(); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

@@ -1,7 +1,7 @@
 // masq: source NAT to the outgoing interface's address (nat chains only).
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import { NFTA_MASQ_FLAGS, NFTA_MASQ_REG_PROTO_MAX, NFTA_MASQ_REG_PROTO_MIN } from '../constants.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface MasqExpression {
   type: 'masq'
@@ -21,7 +21,7 @@ export const masqDriver: NftExpressionDriver<MasqExpression> = {
         case NFTA_MASQ_FLAGS: e.flags = r.be32(); break
         case NFTA_MASQ_REG_PROTO_MIN: e.regProtoMin = r.be32(); break
         case NFTA_MASQ_REG_PROTO_MAX: e.regProtoMax = r.be32(); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

@@ -1,7 +1,7 @@
 // meta: load (dreg) or set (sreg) packet metadata: iifname, nfproto, mark ...
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import { NFTA_META_DREG, NFTA_META_KEY, NFTA_META_SREG } from '../constants.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface MetaExpression {
   type: 'meta'
@@ -21,7 +21,7 @@ export const metaDriver: NftExpressionDriver<MetaExpression> = {
         case NFTA_META_KEY: e.key = r.be32(); break
         case NFTA_META_DREG: e.dreg = r.be32(); break
         case NFTA_META_SREG: e.sreg = r.be32(); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

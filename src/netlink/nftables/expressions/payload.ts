@@ -1,10 +1,10 @@
 // payload: load bytes from a packet header into a register (or store them).
-import type { RawAttribute } from '../../attributes.js'
+import { keepUnknown, type RawAttribute } from '../../attributes.js'
 import {
   NFTA_PAYLOAD_BASE, NFTA_PAYLOAD_CSUM_FLAGS, NFTA_PAYLOAD_CSUM_OFFSET, NFTA_PAYLOAD_CSUM_TYPE, NFTA_PAYLOAD_DREG,
   NFTA_PAYLOAD_LEN, NFTA_PAYLOAD_OFFSET, NFTA_PAYLOAD_SREG
 } from '../constants.js'
-import { keepUnknownAttribute, writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
+import { writeUnknownAttributes, type NftExpressionDriver } from './registry.js'
 
 export interface PayloadExpression {
   type: 'payload'
@@ -36,7 +36,7 @@ export const payloadDriver: NftExpressionDriver<PayloadExpression> = {
         case NFTA_PAYLOAD_CSUM_TYPE: e.csumType = r.be32(); break
         case NFTA_PAYLOAD_CSUM_OFFSET: e.csumOffset = r.be32(); break
         case NFTA_PAYLOAD_CSUM_FLAGS: e.csumFlags = r.be32(); break
-        default: keepUnknownAttribute(e, r)
+        default: keepUnknown(e, r)
       }
     }
     return e

@@ -23,9 +23,6 @@ export function registerNftExpression<E extends { type: string }> (driver: NftEx
 export function nftExpressionDriver (name: string): NftExpressionDriver | undefined { return drivers.get(name) }
 
 /** Attributes a driver did not recognise, kept so the expression re-encodes whole. */
-export function keepUnknownAttribute (e: { unknown?: RawAttribute[] }, r: AttributeReader): void {
-  (e.unknown ??= []).push(r.raw())
-}
 
 export function writeUnknownAttributes (w: NetlinkWriter, e: { unknown?: RawAttribute[] }): void {
   if (e.unknown !== undefined) for (const a of e.unknown) w.raw(a)
