@@ -87,7 +87,12 @@ export class AttributeReader {
   }
 
   be16 (): number { this.need(2, 'be16'); const b = this.buf; const o = this.offset; return (b[o]! << 8) | b[o + 1]! }
-  be32 (): number { this.need(4, 'be32'); return ((this.buf[this.offset]! << 24) | (this.buf[this.offset + 1]! << 16) | (this.buf[this.offset + 2]! << 8) | this.buf[this.offset + 3]!) >>> 0 }
+  be32 (): number { this.need(4, 'be32'); return readBE32(this.buf, this.offset) }
+  /** A be64 (nf_tables handles and counters, FRA_TUN_ID). */
+  be64 (): bigint {
+    this.need(8, 'be64')
+    return (BigInt(readBE32(this.buf, this.offset)) << 32n) | BigInt(readBE32(this.buf, this.offset + 4))
+  }
   /** A C string: stops at the first NUL (or the attribute's end). */
   string (): string {
     const b = this.buf; const o = this.offset; let e = o
@@ -132,6 +137,9 @@ export function keepUnknown (set: { unknown?: RawAttribute[] }, r: AttributeRead
 
 export function readU32 (b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+}
+export function readBE32 (b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0
 }
 export function readU16 (b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8)

@@ -69,9 +69,5 @@ export function writeNftData (w: NetlinkWriter, type: number, d: NftData): void 
 
 /** A be64 attribute (handles, counters), bounds-checked like the reader's own getters. */
 export function readAttrBE64 (r: AttributeReader): bigint {
-  if (r.length < 8) throw new NetlinkDecodeError(`attribute type ${r.type} has ${r.length} bytes, be64 needs 8`, r.offset)
-  const b = r.buf; const o = r.offset
-  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0
-  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0
-  return (BigInt(hi) << 32n) | BigInt(lo)
+  return r.be64()
 }

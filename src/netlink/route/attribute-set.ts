@@ -227,6 +227,7 @@ export const u32: Codec<number> = { read: r => r.u32(), write: (w, t, v) => { w.
 export const s32: Codec<number> = { read: r => r.s32(), write: (w, t, v) => { w.s32(t, v); return true } }
 export const be16: Codec<number> = { read: r => r.be16(), write: (w, t, v) => { w.be16(t, v); return true } }
 export const be32: Codec<number> = { read: r => r.be32(), write: (w, t, v) => { w.be32(t, v); return true } }
+export const be64: Codec<bigint> = { read: r => r.be64(), write: (w, t, v) => { w.be64(t, v); return true } }
 
 /** A u64 as a number: timers and intervals never come near 2^53. */
 export const u64: Codec<number> = { read: r => u64Number(r), write: (w, t, v) => { w.u64(t, v); return true } }

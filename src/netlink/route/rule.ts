@@ -3,7 +3,7 @@
 // The codec only: the friendly API is in rules.ts.
 import { AttributeReader, readU16, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
-import { type Codec, FieldTable, be32, decodeSet, encodeSet, ip, string, u16, u32, u8 } from './attribute-set.js'
+import { type Codec, FieldTable, be32, be64, decodeSet, encodeSet, ip, string, u16, u32, u8 } from './attribute-set.js'
 
 // enum in linux/fib_rules.h
 export const FRA_UNSPEC = 0
@@ -131,16 +131,6 @@ function range (name: string, size: 2 | 4): Codec<RuleRange> {
       return true
     }
   }
-}
-
-/** FRA_TUN_ID: a be64, as a bigint. */
-const be64: Codec<bigint> = {
-  read: r => {
-    if (r.length < 8) throw new NetlinkDecodeError(`FRA_TUN_ID holds ${r.length} bytes, be64 needs 8`, r.offset)
-    const b = r.buf; const o = r.offset + 4
-    return (BigInt(r.be32()) << 32n) | BigInt(((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0)
-  },
-  write: (w, t, v) => { w.be64(t, v); return true }
 }
 
 // The order iproute2 sends for `ip rule add pref P from S to D iif I oif O fwmark M/K realms R
