@@ -19,6 +19,7 @@ import type { BridgePortAttributes } from './kinds/bridge-port.js'
 import type { VlanData } from './kinds/vlan.js'
 import { MACVLAN_MODE_NAMES, type MacvlanData } from './kinds/macvlan.js'
 import type { VxlanData } from './kinds/vxlan.js'
+import { type Conversion, type FieldMap, fromKernel, onOff, pick, toKernel } from './field-map.js'
 
 /** A link by name or by ifindex. */
 export type LinkRef = string | number
@@ -252,46 +253,41 @@ export function buildListLinksRequest (options: ListLinksRequestOptions = {}): B
   return message(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, linkMessage(0, a, options.family ?? AF_UNSPEC))
 }
 
+/** The link fields of requests (LinkRequestSpec, LinkChange, VethRequestSpec) → IFLA_*. */
+const LINK_REQUEST: FieldMap<LinkRequestSpec & LinkChange, LinkAttributes> = {
+  mtu: 'mtu', mac: 'address', txqlen: 'txqlen', master: 'master', netNsFd: 'netNsFd', parent: 'link'
+}
+
 /** RTM_NEWLINK NLM_F_CREATE|NLM_F_EXCL for any kind. */
 export function buildAddLinkRequest (spec: LinkRequestSpec): Buffer {
-  const a: LinkAttributes = {}
-  if (spec.mtu !== undefined) a.mtu = spec.mtu
-  if (spec.mac !== undefined) a.address = spec.mac
-  if (spec.txqlen !== undefined) a.txqlen = spec.txqlen
-  if (spec.master !== undefined) a.master = spec.master
-  if (spec.netNsFd !== undefined) a.netNsFd = spec.netNsFd
-  if (spec.parent !== undefined) a.link = spec.parent
-  a.ifname = spec.name
-  a.linkInfo = spec.data !== undefined ? { kind: spec.kind, data: spec.data } : { kind: spec.kind }
+  const a: LinkAttributes = { ...toKernel(spec, LINK_REQUEST), ifname: spec.name, linkInfo: { kind: spec.kind, ...pick(spec, ['data']) } }
   const up = spec.up === true ? IFF_UP : 0
   return message(RTM_NEWLINK, FLAGS_CREATE, linkMessage(0, a, AF_UNSPEC, up, up))
 }
 
+/** BridgeSettings ↔ IFLA_BR_*: what a BridgeSpec asks for and a BridgeInfo reports. */
+const BRIDGE_SETTINGS: FieldMap<BridgeSettings, BridgeData> = {
+  forwardDelay: 'forwardDelay',
+  helloTime: 'helloTime',
+  maxAge: 'maxAge',
+  ageingTime: 'ageingTime',
+  priority: 'priority',
+  vlanProtocol: 'vlanProtocol',
+  defaultPvid: 'vlanDefaultPvid',
+  mcastSnooping: ['mcastSnooping', onOff],
+  groupFwdMask: 'groupFwdMask'
+}
+
+const BRIDGE_SPEC: FieldMap<BridgeSpec, BridgeData> = { ...BRIDGE_SETTINGS, stp: ['stpState', onOff], vlanFiltering: ['vlanFiltering', onOff] }
+
 /** The IFLA_BR_* a BridgeSpec asks for (undefined when none: iproute2 then sends no IFLA_INFO_DATA). */
 export function bridgeData (spec: BridgeSpec): BridgeData | undefined {
-  const d: BridgeData = {}
-  let any = false
-  const set = <K extends keyof BridgeData>(k: K, v: BridgeData[K] | undefined): void => { if (v !== undefined) { d[k] = v; any = true } }
-  set('forwardDelay', spec.forwardDelay)
-  set('helloTime', spec.helloTime)
-  set('maxAge', spec.maxAge)
-  set('ageingTime', spec.ageingTime)
-  set('stpState', spec.stp === undefined ? undefined : spec.stp ? 1 : 0)
-  set('priority', spec.priority)
-  set('vlanFiltering', spec.vlanFiltering === undefined ? undefined : spec.vlanFiltering ? 1 : 0)
-  set('vlanProtocol', spec.vlanProtocol)
-  set('groupFwdMask', spec.groupFwdMask)
-  set('mcastSnooping', spec.mcastSnooping === undefined ? undefined : spec.mcastSnooping ? 1 : 0)
-  set('vlanDefaultPvid', spec.defaultPvid)
-  return any ? d : undefined
+  const d = toKernel(spec, BRIDGE_SPEC)
+  return Object.keys(d).length > 0 ? d : undefined
 }
 
 export function buildCreateBridgeRequest (spec: BridgeSpec): Buffer {
-  const r: LinkRequestSpec = { name: spec.name, kind: 'bridge' }
-  if (spec.mtu !== undefined) r.mtu = spec.mtu
-  if (spec.mac !== undefined) r.mac = spec.mac
-  if (spec.txqlen !== undefined) r.txqlen = spec.txqlen
-  if (spec.up !== undefined) r.up = spec.up
+  const r: LinkRequestSpec = { name: spec.name, kind: 'bridge', ...pick(spec, ['mtu', 'mac', 'txqlen', 'up']) }
   const data = bridgeData(spec)
   if (data !== undefined) r.data = data
   return buildAddLinkRequest(r)
@@ -312,30 +308,20 @@ export function buildSetBridgeRequest (ref: LinkRef, change: BridgeChange): Buff
   return message(RTM_NEWLINK, FLAGS_ACK, linkMessage(index, a))
 }
 
+/** The peer's fields of a VethRequestSpec → its IFLA_* (its MTU is peerMtu, else mtu). */
+const VETH_PEER: FieldMap<VethRequestSpec, LinkAttributes> = { peerMac: 'address', peerNetNsFd: 'netNsFd' }
+
 /** Both ends in one request: the peer is a whole ifinfomsg inside VETH_INFO_PEER. */
 export function buildCreateVethRequest (spec: VethRequestSpec): Buffer {
-  const peer: LinkAttributes = {}
+  const peer: LinkAttributes = { ...toKernel(spec, VETH_PEER), ifname: spec.peerName }
   const peerMtu = spec.peerMtu ?? spec.mtu
   if (peerMtu !== undefined) peer.mtu = peerMtu
-  if (spec.peerMac !== undefined) peer.address = spec.peerMac
-  if (spec.peerNetNsFd !== undefined) peer.netNsFd = spec.peerNetNsFd
-  peer.ifname = spec.peerName
-  const r: LinkRequestSpec = { name: spec.name, kind: 'veth', data: { peer: linkMessage(0, peer) } }
-  if (spec.mtu !== undefined) r.mtu = spec.mtu
-  if (spec.mac !== undefined) r.mac = spec.mac
-  if (spec.netNsFd !== undefined) r.netNsFd = spec.netNsFd
-  if (spec.up !== undefined) r.up = spec.up
-  return buildAddLinkRequest(r)
+  return buildAddLinkRequest({ name: spec.name, kind: 'veth', data: { peer: linkMessage(0, peer) }, ...pick(spec, ['mtu', 'mac', 'netNsFd', 'up']) })
 }
 
 /** RTM_NEWLINK without NLM_F_CREATE: changes an existing link, as `ip link set` does. */
 export function buildSetLinkRequest (ref: LinkRef, change: LinkChange): Buffer {
-  const a: LinkAttributes = {}
-  if (change.mtu !== undefined) a.mtu = change.mtu
-  if (change.mac !== undefined) a.address = change.mac
-  if (change.txqlen !== undefined) a.txqlen = change.txqlen
-  if (change.master !== undefined) a.master = change.master
-  if (change.netNsFd !== undefined) a.netNsFd = change.netNsFd
+  const a: LinkAttributes = toKernel(change, LINK_REQUEST)
   if (change.inetConf !== undefined || change.addrGenMode !== undefined) {
     a.families = {
       ...(change.inetConf !== undefined ? { inet: { setConf: change.inetConf } } : {}),
@@ -362,35 +348,41 @@ export function buildDeleteLinkRequest (ref: LinkRef): Buffer {
   return message(RTM_DELLINK, FLAGS_ACK, linkMessage(index, a))
 }
 
-const on = (v: boolean | undefined): number | undefined => v === undefined ? undefined : v ? 1 : 0
+/** BR_STATE_* as names. */
+const portState: Conversion<BridgePortState, number> = {
+  toKernel: state => {
+    const s = BRPORT_STATES.indexOf(state)
+    if (s < 0) throw new TypeError(`unknown bridge port state ${JSON.stringify(state)}`)
+    return s
+  },
+  fromKernel: s => BRPORT_STATES[s] ?? 'disabled'
+}
+
+/** BridgePort ↔ IFLA_BRPORT_* (switches are u8 0/1 there). */
+const BRIDGE_PORT: FieldMap<BridgePort, BridgePortAttributes> = {
+  state: ['state', portState],
+  priority: 'priority',
+  cost: 'cost',
+  hairpin: ['mode', onOff],
+  guard: ['guard', onOff],
+  rootBlock: ['protect', onOff],
+  fastLeave: ['fastLeave', onOff],
+  learning: ['learning', onOff],
+  learningSync: ['learningSync', onOff],
+  unicastFlood: ['unicastFlood', onOff],
+  mcastFlood: ['mcastFlood', onOff],
+  bcastFlood: ['bcastFlood', onOff],
+  mcastToUnicast: ['mcastToUcast', onOff],
+  proxyArp: ['proxyarp', onOff],
+  neighSuppress: ['neighSuppress', onOff],
+  vlanTunnel: ['vlanTunnel', onOff],
+  isolated: ['isolated', onOff],
+  locked: ['locked', onOff]
+}
 
 /** BridgePortOptions → IFLA_BRPORT_* */
 export function bridgePortAttributes (o: BridgePortOptions): BridgePortAttributes {
-  const p: BridgePortAttributes = {}
-  const set = <K extends keyof BridgePortAttributes>(k: K, v: BridgePortAttributes[K] | undefined): void => { if (v !== undefined) p[k] = v }
-  set('guard', on(o.guard))
-  set('mode', on(o.hairpin))
-  set('fastLeave', on(o.fastLeave))
-  set('protect', on(o.rootBlock))
-  set('unicastFlood', on(o.unicastFlood))
-  set('mcastFlood', on(o.mcastFlood))
-  set('bcastFlood', on(o.bcastFlood))
-  set('mcastToUcast', on(o.mcastToUnicast))
-  set('learning', on(o.learning))
-  set('learningSync', on(o.learningSync))
-  set('cost', o.cost)
-  set('priority', o.priority)
-  if (o.state !== undefined) {
-    const s = BRPORT_STATES.indexOf(o.state)
-    if (s < 0) throw new TypeError(`unknown bridge port state ${JSON.stringify(o.state)}`)
-    p.state = s
-  }
-  set('proxyarp', on(o.proxyArp))
-  set('neighSuppress', on(o.neighSuppress))
-  set('vlanTunnel', on(o.vlanTunnel))
-  set('isolated', on(o.isolated))
-  set('locked', on(o.locked))
-  return p
+  return toKernel(o, BRIDGE_PORT)
 }
 
 /** RTM_SETLINK AF_BRIDGE with IFLA_PROTINFO|NLA_F_NESTED, as `bridge link set` sends it. */
@@ -425,43 +417,16 @@ export function decodeLinkReply (buf: Uint8Array, type: number, start: number, e
 }
 
 function bridgeInfo (d: BridgeData): BridgeInfo {
-  const b: BridgeInfo = { vlanFiltering: d.vlanFiltering === 1, stpState: d.stpState ?? 0 }
-  if (d.forwardDelay !== undefined) b.forwardDelay = d.forwardDelay
-  if (d.helloTime !== undefined) b.helloTime = d.helloTime
-  if (d.maxAge !== undefined) b.maxAge = d.maxAge
-  if (d.ageingTime !== undefined) b.ageingTime = d.ageingTime
-  if (d.priority !== undefined) b.priority = d.priority
-  if (d.vlanProtocol !== undefined) b.vlanProtocol = d.vlanProtocol
-  if (d.vlanDefaultPvid !== undefined) b.defaultPvid = d.vlanDefaultPvid
-  if (d.mcastSnooping !== undefined) b.mcastSnooping = d.mcastSnooping === 1
-  if (d.groupFwdMask !== undefined) b.groupFwdMask = d.groupFwdMask
-  if (d.bridgeId !== undefined) b.bridgeId = d.bridgeId
-  return b
+  return { vlanFiltering: d.vlanFiltering === 1, stpState: d.stpState ?? 0, ...fromKernel(d, BRIDGE_SETTINGS), ...pick(d, ['bridgeId']) }
 }
 
 /** IFLA_BRPORT_* → BridgePort (only what the kernel sent). */
 export function bridgePortFromAttributes (p: BridgePortAttributes): BridgePort {
-  const o: BridgePort = {}
-  if (p.state !== undefined) o.state = BRPORT_STATES[p.state] ?? 'disabled'
-  if (p.priority !== undefined) o.priority = p.priority
-  if (p.cost !== undefined) o.cost = p.cost
-  if (p.mode !== undefined) o.hairpin = p.mode === 1
-  if (p.guard !== undefined) o.guard = p.guard === 1
-  if (p.protect !== undefined) o.rootBlock = p.protect === 1
-  if (p.fastLeave !== undefined) o.fastLeave = p.fastLeave === 1
-  if (p.learning !== undefined) o.learning = p.learning === 1
-  if (p.learningSync !== undefined) o.learningSync = p.learningSync === 1
-  if (p.unicastFlood !== undefined) o.unicastFlood = p.unicastFlood === 1
-  if (p.mcastFlood !== undefined) o.mcastFlood = p.mcastFlood === 1
-  if (p.bcastFlood !== undefined) o.bcastFlood = p.bcastFlood === 1
-  if (p.mcastToUcast !== undefined) o.mcastToUnicast = p.mcastToUcast === 1
-  if (p.proxyarp !== undefined) o.proxyArp = p.proxyarp === 1
-  if (p.neighSuppress !== undefined) o.neighSuppress = p.neighSuppress === 1
-  if (p.vlanTunnel !== undefined) o.vlanTunnel = p.vlanTunnel === 1
-  if (p.isolated !== undefined) o.isolated = p.isolated === 1
-  if (p.locked !== undefined) o.locked = p.locked === 1
-  return o
+  return fromKernel(p, BRIDGE_PORT)
 }
+
+type VxlanView = NonNullable<Link['vxlan']>
+const VXLAN_VIEW: FieldMap<VxlanView, VxlanData> = { port: 'port', link: 'link', ttl: 'ttl', ttlInherit: 'ttlInherit', tos: 'tos', learning: ['learning', onOff] }
 
 /** The friendly view of a decoded link message. */
 export function linkFromMessage (m: LinkMessage): Link {
@@ -496,15 +461,13 @@ export function linkFromMessage (m: LinkMessage): Link {
         case 'bridge': link.bridge = bridgeInfo(d as BridgeData); break
         case 'vlan': {
           const v = d as VlanData
-          link.vlan = { id: v.id ?? 0 }
-          if (v.protocol !== undefined) link.vlan.protocol = v.protocol
+          link.vlan = { id: v.id ?? 0, ...pick(v, ['protocol']) }
           if (v.flags !== undefined) link.vlan.flags = v.flags.flags
           break
         }
         case 'macvlan': case 'macvtap': {
           const v = d as MacvlanData
-          link.macvlan = { mode: MACVLAN_MODE_NAMES[v.mode ?? 0] ?? String(v.mode) }
-          if (v.flags !== undefined) link.macvlan.flags = v.flags
+          link.macvlan = { mode: MACVLAN_MODE_NAMES[v.mode ?? 0] ?? String(v.mode), ...pick(v, ['flags']) }
           break
         }
         case 'vxlan': {
@@ -512,13 +475,7 @@ export function linkFromMessage (m: LinkMessage): Link {
           const x: NonNullable<Link['vxlan']> = { vni: v.id ?? 0 }
           const group = v.group ?? v.group6; if (group !== undefined) x.group = group
           const local = v.local ?? v.local6; if (local !== undefined) x.local = local
-          if (v.port !== undefined) x.port = v.port
-          if (v.link !== undefined) x.link = v.link
-          if (v.ttl !== undefined) x.ttl = v.ttl
-          if (v.ttlInherit !== undefined) x.ttlInherit = v.ttlInherit
-          if (v.tos !== undefined) x.tos = v.tos
-          if (v.learning !== undefined) x.learning = v.learning === 1
-          link.vxlan = x
+          link.vxlan = { ...x, ...fromKernel(v, VXLAN_VIEW) }
           break
         }
       }
@@ -607,15 +564,12 @@ export class LinkService {
 
   /** Creates a link of any kind (data: its IFLA_INFO_DATA). */
   async add (spec: LinkSpec): Promise<void> {
-    const r: LinkRequestSpec = { name: spec.name, kind: spec.kind }
-    if (spec.mtu !== undefined) r.mtu = spec.mtu
-    if (spec.mac !== undefined) r.mac = spec.mac
-    if (spec.txqlen !== undefined) r.txqlen = spec.txqlen
-    if (spec.up !== undefined) r.up = spec.up
-    if (spec.data !== undefined) r.data = spec.data
-    if (spec.parent !== undefined) r.parent = await this.indexOf(spec.parent)
-    if (spec.master !== undefined) r.master = await this.indexOf(spec.master)
-    if (spec.namespace !== undefined) r.netNsFd = spec.namespace.fd
+    // The rest passes through as it is; references become numbers.
+    const { parent, master, namespace, ...rest } = spec
+    const r: LinkRequestSpec = rest
+    if (parent !== undefined) r.parent = await this.indexOf(parent)
+    if (master !== undefined) r.master = await this.indexOf(master)
+    if (namespace !== undefined) r.netNsFd = namespace.fd
     const extra = spec.parent !== undefined ? ` (link ${describe(spec.parent)})` : ''
     try {
       await this.socket.ack(buildAddLinkRequest(r), `RTM_NEWLINK ${spec.kind} ${spec.name}${extra}`)
@@ -649,14 +603,10 @@ export class LinkService {
 
   /** Creates both ends in one request; the peer can go straight into another namespace. */
   async createVeth (spec: VethSpec): Promise<void> {
-    const r: VethRequestSpec = { name: spec.name, peerName: spec.peerName }
-    if (spec.mtu !== undefined) r.mtu = spec.mtu
-    if (spec.peerMtu !== undefined) r.peerMtu = spec.peerMtu
-    if (spec.mac !== undefined) r.mac = spec.mac
-    if (spec.peerMac !== undefined) r.peerMac = spec.peerMac
-    if (spec.up !== undefined) r.up = spec.up
-    if (spec.peerNamespace !== undefined) r.peerNetNsFd = spec.peerNamespace.fd
-    if (spec.namespace !== undefined) r.netNsFd = spec.namespace.fd
+    const { peerNamespace, namespace, ...rest } = spec
+    const r: VethRequestSpec = rest
+    if (peerNamespace !== undefined) r.peerNetNsFd = peerNamespace.fd
+    if (namespace !== undefined) r.netNsFd = namespace.fd
     const peerWhere = spec.peerNamespace !== undefined ? ` in ${spec.peerNamespace.path}` : ''
     await this.socket.ack(buildCreateVethRequest(r), `RTM_NEWLINK veth ${spec.name} (peer ${spec.peerName}${peerWhere})`)
   }
