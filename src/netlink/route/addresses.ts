@@ -8,8 +8,9 @@ import type { NetlinkSocket } from '../socket.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './rtnetlink.js'
 import {
   IFA_F_DADFAILED, IFA_F_DEPRECATED, IFA_F_NOPREFIXROUTE, IFA_F_PERMANENT, IFA_F_SECONDARY, IFA_F_TENTATIVE,
-  INFINITY_LIFE_TIME, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, decodeAddressMessage, encodeAddressMessage, type AddressMessage
+  INFINITY_LIFE_TIME, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, decodeAddressMessage, encodeAddressMessage, type AddressAttributes, type AddressMessage
 } from './address.js'
+import { type FieldMap, toKernel } from './field-map.js'
 import { withDeviceNames } from './interface-name.js'
 
 /** An interface address, as `ip -j addr` shows it. */
@@ -106,6 +107,9 @@ export function broadcastOf (address: Uint8Array, prefixLength: number): string 
   return formatIP(b, 0, 4)
 }
 
+/** AddressSpec → IFA_*: what passes as it is. */
+const ADDRESS_SPEC: FieldMap<AddressSpec, AddressAttributes> = { label: 'label', anycast: 'anycast', priority: 'priority', protocol: 'proto' }
+
 /** The ifaddrmsg + attributes of an RTM_NEWADDR for spec. */
 export function addressMessageFor (spec: AddressSpec): AddressMessage {
   const a = parseAddress(spec.address, 'address')
@@ -117,10 +121,9 @@ export function addressMessageFor (spec: AddressSpec): AddressMessage {
     flags: flags <= 0xff ? flags : 0,
     scope: spec.scope ?? (a.family === AF_INET && a.bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE),
     index: spec.index,
-    attributes: { local: text }
+    attributes: { local: text, ...toKernel(spec, ADDRESS_SPEC) }
   }
   const at = m.attributes
-  if (spec.label !== undefined) at.label = spec.label
   if (flags > 0xff) at.flags = flags
   if (spec.peer !== undefined) {
     const p = parseIP(spec.peer)
@@ -136,7 +139,6 @@ export function addressMessageFor (spec: AddressSpec): AddressMessage {
     if (b === undefined || b.length !== 4 || a.family !== AF_INET) throw new TypeError(`broadcast: only an IPv4 address or 'auto' fits an IPv4 address, not ${JSON.stringify(spec.broadcast)}`)
     at.broadcast = formatIP(b, 0, 4)
   }
-  if (spec.anycast !== undefined) at.anycast = spec.anycast
   if (spec.validLifetime !== undefined || spec.preferredLifetime !== undefined) {
     const valid = lifetime(spec.validLifetime, 'validLifetime')
     const preferred = lifetime(spec.preferredLifetime, 'preferredLifetime')
@@ -144,8 +146,6 @@ export function addressMessageFor (spec: AddressSpec): AddressMessage {
     if (preferred > valid) throw new TypeError(`preferredLifetime (${preferred}) is greater than validLifetime (${valid})`)
     at.cacheInfo = { preferred, valid, created: 0, updated: 0 }
   }
-  if (spec.priority !== undefined) at.priority = spec.priority
-  if (spec.protocol !== undefined) at.proto = spec.protocol
   return m
 }
 

@@ -16,18 +16,20 @@ export const onOff: Conversion<boolean, number> = { toKernel: v => v ? 1 : 0, fr
 
 /**
  * Friendly field → the kernel field of the same value, or [kernel field,
- * conversion]. Its order is the order fields appear in what fromKernel builds.
+ * conversion]; a conversion that is a plain function goes one way (requests:
+ * toKernel only). Its order is the order fields appear in what fromKernel builds.
  */
-export type FieldMap<F, K> = { readonly [P in keyof F]?: keyof K | readonly [keyof K, Conversion<any, any>] }
+export type FieldMap<F, K> = { readonly [P in keyof F]?: keyof K | readonly [keyof K, Conversion<any, any> | ((v: any) => unknown)] }
 
-type Entries = ReadonlyArray<readonly [string, string, Conversion<unknown, unknown> | undefined]>
+type Convert = Conversion<unknown, unknown> | ((v: unknown) => unknown)
+type Entries = ReadonlyArray<readonly [string, string, Convert | undefined]>
 const compiled = new WeakMap<object, Entries>()
 
 /** [friendly, kernel, conversion] per field, worked out once per map. */
 function entries<F, K> (map: FieldMap<F, K>): Entries {
   let e = compiled.get(map)
   if (e === undefined) {
-    e = Object.entries(map).map(([f, k]) => Array.isArray(k) ? [f, k[0] as string, k[1] as Conversion<unknown, unknown>] : [f, k as string, undefined])
+    e = Object.entries(map).map(([f, k]) => Array.isArray(k) ? [f, k[0] as string, k[1] as Convert] : [f, k as string, undefined])
     compiled.set(map, e)
   }
   return e
@@ -38,7 +40,7 @@ export function toKernel<F, K> (from: F, map: FieldMap<F, K>): Partial<K> {
   const out: Record<string, unknown> = {}
   for (const [f, k, c] of entries(map)) {
     const v = (from as Record<string, unknown>)[f]
-    if (v !== undefined) out[k] = c === undefined ? v : c.toKernel(v)
+    if (v !== undefined) out[k] = c === undefined ? v : typeof c === 'function' ? c(v) : c.toKernel(v)
   }
   return out as Partial<K>
 }
@@ -47,6 +49,7 @@ export function toKernel<F, K> (from: F, map: FieldMap<F, K>): Partial<K> {
 export function fromKernel<F, K> (from: K, map: FieldMap<F, K>): Partial<F> {
   const out: Record<string, unknown> = {}
   for (const [f, k, c] of entries(map)) {
+    if (typeof c === 'function') continue
     const v = (from as Record<string, unknown>)[k]
     if (v !== undefined) out[f] = c === undefined ? v : c.fromKernel(v)
   }

@@ -9,8 +9,9 @@ import { AF_BRIDGE, AF_INET, AF_INET6, AF_UNSPEC, RTM_DELNEIGH, RTM_GETNEIGH, RT
 import {
   NTF_EXT_LEARNED, NTF_MASTER, NTF_OFFLOADED, NTF_PROXY, NTF_ROUTER, NTF_SELF, NTF_STICKY, NUD_NOARP, NUD_PERMANENT,
   NUD_REACHABLE, NUD_STALE, decodeNeighbourMessage, encodeNeighbourMessage, neighbourStateToString,
-  type NeighbourMessage
+  type NeighbourAttributes, type NeighbourMessage
 } from './neighbour.js'
+import { type FieldMap, toKernel } from './field-map.js'
 import { withDeviceNames } from './interface-name.js'
 
 /** A neighbour (ARP or NDP) entry, as `ip -j neigh` shows it. */
@@ -203,21 +204,18 @@ function fdbState (s: FdbSpec['state']): number {
   throw new TypeError(`unknown FDB state ${JSON.stringify(s)}`)
 }
 
+/** FdbSpec → NDA_*: what passes as it is. */
+const FDB_SPEC: FieldMap<FdbSpec, NeighbourAttributes> = { vlan: 'vlan', srcVni: 'srcVni', port: 'port', vni: 'vni', via: 'ifindex' }
+
 /** The ndmsg + attributes for an FDB entry, with `bridge fdb add`'s defaults (self, permanent). */
 export function fdbMessageFor (spec: FdbSpec): NeighbourMessage {
   let flags = (spec.master === true ? NTF_MASTER : 0) | (spec.self === true ? NTF_SELF : 0)
   if (flags === 0) flags = NTF_SELF
   if (spec.sticky === true) flags |= NTF_STICKY
   if (spec.externallyLearned === true) flags |= NTF_EXT_LEARNED
-  const m: NeighbourMessage = { family: AF_BRIDGE, index: spec.index, state: fdbState(spec.state), flags, type: 0, attributes: { lladdr: macOf(spec.mac, 'mac') } }
-  const a = m.attributes
+  const a: NeighbourAttributes = { lladdr: macOf(spec.mac, 'mac'), ...toKernel(spec, FDB_SPEC) }
   if (spec.dst !== undefined) a.dst = ipOf(spec.dst, 'FDB dst').text
-  if (spec.vlan !== undefined) a.vlan = spec.vlan
-  if (spec.srcVni !== undefined) a.srcVni = spec.srcVni
-  if (spec.port !== undefined) a.port = spec.port
-  if (spec.vni !== undefined) a.vni = spec.vni
-  if (spec.via !== undefined) a.ifindex = spec.via
-  return m
+  return { family: AF_BRIDGE, index: spec.index, state: fdbState(spec.state), flags, type: 0, attributes: a }
 }
 
 /** RTM_NEWNEIGH AF_BRIDGE with NLM_F_CREATE|NLM_F_EXCL, as `bridge fdb add`. */

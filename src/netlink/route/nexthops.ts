@@ -10,8 +10,9 @@ import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELNEXTHOP, RTM_GETNEXTHOP, RTM_NEWNE
 import { LWTUNNEL_ENCAP_MPLS, RTNH_F_ONLINK, mplsEncapAttribute } from './route.js'
 import {
   NEXTHOP_GRP_TYPE_MPATH, NEXTHOP_GRP_TYPE_RES, NHA_ENCAP, NHA_OP_FLAG_RESP_GRP_RESVD_0, decodeNexthopMessage, encodeNexthopMessage,
-  type NexthopGroupEntry, type NexthopMessage
+  type NexthopGroupEntry, type NexthopMessage, type NexthopResilientGroup
 } from './nexthop.js'
+import { type FieldMap, pick, toKernel } from './field-map.js'
 import { withDeviceNames, type DeviceNamer } from './interface-name.js'
 
 export type { NexthopGroupEntry } from './nexthop.js'
@@ -84,6 +85,12 @@ export interface NexthopListFilter {
   fdb?: boolean
 }
 
+const ticks = (seconds: number): number => Math.round(seconds * USER_HZ)
+/** NexthopSpec.resilient → NHA_RES_GROUP_* (timers: seconds → clock ticks). */
+const RESILIENT_SPEC: FieldMap<NonNullable<NexthopSpec['resilient']>, NexthopResilientGroup> = {
+  buckets: 'buckets', idleTimer: ['idleTimer', ticks], unbalancedTimer: ['unbalancedTimer', ticks]
+}
+
 /** The nhmsg + attributes for spec, with iproute2's defaults. */
 export function nexthopMessageFor (spec: NexthopSpec): NexthopMessage {
   const isGroup = spec.group !== undefined && spec.group.length > 0
@@ -106,18 +113,13 @@ export function nexthopMessageFor (spec: NexthopSpec): NexthopMessage {
     protocol: spec.protocol ?? 0,
     resvd: 0,
     flags: spec.onlink === true ? RTNH_F_ONLINK : 0,
-    attributes: {}
+    attributes: pick(spec, ['id', 'oif'])
   }
   const a = m.attributes
-  if (spec.id !== undefined) a.id = spec.id
   if (isGroup) {
     a.group = spec.group!.map(e => ({ id: e.id, weight: e.weight ?? 1 }))
     if (spec.groupType === 'resilient' || spec.resilient !== undefined) {
-      const r = spec.resilient ?? {}
-      a.resGroup = {}
-      if (r.buckets !== undefined) a.resGroup.buckets = r.buckets
-      if (r.idleTimer !== undefined) a.resGroup.idleTimer = Math.round(r.idleTimer * USER_HZ)
-      if (r.unbalancedTimer !== undefined) a.resGroup.unbalancedTimer = Math.round(r.unbalancedTimer * USER_HZ)
+      a.resGroup = toKernel(spec.resilient ?? {}, RESILIENT_SPEC)
       a.groupType = NEXTHOP_GRP_TYPE_RES
     } else if (spec.groupType === 'mpath') a.groupType = NEXTHOP_GRP_TYPE_MPATH
   }
@@ -127,7 +129,6 @@ export function nexthopMessageFor (spec: NexthopSpec): NexthopMessage {
     a.encapType = LWTUNNEL_ENCAP_MPLS
   }
   if (gateway !== undefined) a.gateway = gateway
-  if (spec.oif !== undefined) a.oif = spec.oif
   if (spec.fdb === true) a.fdb = true
   return m
 }

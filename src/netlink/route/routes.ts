@@ -14,6 +14,8 @@ import {
   LWTUNNEL_ENCAP_MPLS, decodeRoute, encodeRouteMessage, formatMplsLabels, mplsEncapAttribute, parseMplsLabels,
   type NextHopMessage, type NextHopAttributes, type Route, type RouteMessage, type RouteMetricsByNumber, type RouteVia
 } from './route.js'
+import { type FieldMap, toKernel } from './field-map.js'
+import type { RouteAttributes } from './route.js'
 import { withDeviceNames, type DeviceNamer } from './interface-name.js'
 
 export type { Route, RouteMetrics, RouteNextHop } from './route.js'
@@ -181,6 +183,12 @@ function metricsOf (m: RouteMetricsSpec): RouteMetricsByNumber | undefined {
   return any ? out : undefined
 }
 
+/** RouteSpec → RTA_*: what passes as it is (the rest is checked against the route's family below). */
+const ROUTE_SPEC: FieldMap<RouteSpec, RouteAttributes> = {
+  via: ['via', (v: RouteVia) => ({ ...v })], priority: 'priority', pref: 'pref', expires: 'expires', flow: 'flow', nhId: 'nhId', oif: 'oif'
+}
+const NEXTHOP_SPEC: FieldMap<NextHopSpec, NextHopAttributes> = { via: ['via', (v: RouteVia) => ({ ...v })], flow: 'flow' }
+
 /** The rtmsg + attributes for spec, with iproute2's defaults for the operation. */
 export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 'add'): RouteMessage {
   const d = parseDestination(spec)
@@ -208,7 +216,7 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
     scope,
     type,
     flags: spec.flags ?? 0,
-    attributes: {}
+    attributes: toKernel(spec, ROUTE_SPEC)
   }
   const a = m.attributes
   if (d.bytes !== undefined) a.dst = d.family === AF_MPLS ? formatMplsLabels(d.bytes, 0, 4)! : formatIP(d.bytes, 0, d.bytes.length)
@@ -225,14 +233,7 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
   if (spec.prefsrc !== undefined) a.prefsrc = checkFamily(spec.prefsrc, d.family, 'prefsrc')
   if (spec.newdst !== undefined) a.newdst = labelStack(spec.newdst, 'newdst')
   if (spec.gateway !== undefined) a.gateway = checkFamily(spec.gateway, d.family, 'gateway')
-  if (spec.via !== undefined) a.via = { ...spec.via }
-  if (spec.priority !== undefined) a.priority = spec.priority
   if (table >= 256) a.table = table
-  if (spec.pref !== undefined) a.pref = spec.pref
-  if (spec.expires !== undefined) a.expires = spec.expires
-  if (spec.flow !== undefined) a.flow = spec.flow
-  if (spec.nhId !== undefined) a.nhId = spec.nhId
-  if (spec.oif !== undefined) a.oif = spec.oif
   if (spec.metrics !== undefined) {
     const metrics = metricsOf(spec.metrics)
     if (metrics !== undefined) a.metrics = metrics
@@ -241,11 +242,9 @@ export function routeMessageFor (spec: RouteSpec, operation: 'add' | 'delete' = 
     a.multipath = spec.multipath.map((nh): NextHopMessage => {
       const weight = nh.weight ?? 1
       if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new TypeError(`nexthop weight must be 1..256, not ${weight}`)
-      const attributes: NextHopAttributes = {}
+      const attributes = toKernel(nh, NEXTHOP_SPEC)
       if (nh.newdst !== undefined) attributes.newdst = labelStack(nh.newdst, 'nexthop newdst')
       if (nh.gateway !== undefined) attributes.gateway = checkFamily(nh.gateway, d.family, 'nexthop gateway')
-      if (nh.via !== undefined) attributes.via = { ...nh.via }
-      if (nh.flow !== undefined) attributes.flow = nh.flow
       return { flags: nh.flags ?? 0, hops: weight - 1, ifindex: nh.oif ?? 0, attributes }
     })
   }

@@ -9,8 +9,9 @@ import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE } f
 import { RT_TABLE_MAIN, RT_TABLE_UNSPEC } from './route.js'
 import {
   FIB_RULE_INVERT, FR_ACT_BLACKHOLE, FR_ACT_GOTO, FR_ACT_NOP, FR_ACT_PROHIBIT, FR_ACT_TO_TBL, FR_ACT_UNREACHABLE,
-  FR_ACT_UNSPEC, decodeRuleMessage, encodeRuleMessage, ruleTable, type RuleMessage, type RuleRange
+  FR_ACT_UNSPEC, decodeRuleMessage, encodeRuleMessage, ruleTable, type RuleAttributes, type RuleMessage, type RuleRange
 } from './rule.js'
+import { type FieldMap, toKernel } from './field-map.js'
 
 export type { RuleRange } from './rule.js'
 
@@ -129,6 +130,24 @@ function portRange (p: number | RuleRange): RuleRange {
   return r
 }
 
+/** RuleSpec → FRA_*: the selectors that pass as they are (or through a check). */
+const RULE_SPEC: FieldMap<RuleSpec, RuleAttributes> = {
+  priority: 'priority',
+  iif: 'iifname',
+  oif: 'oifname',
+  fwmark: 'fwmark',
+  fwmask: 'fwmask',
+  flow: 'flow',
+  uidRange: ['uidRange', (r: RuleRange) => ({ ...r })],
+  ipProto: 'ipProto',
+  sport: ['sportRange', portRange],
+  dport: ['dportRange', portRange],
+  protocol: 'protocol',
+  suppressPrefixlen: 'suppressPrefixlen',
+  suppressIfgroup: 'suppressIfgroup',
+  goto: 'goto'
+}
+
 /** The fib_rule_hdr + attributes for spec, with iproute2's defaults for the operation. */
 export function ruleMessageFor (spec: RuleSpec, operation: 'add' | 'delete' = 'add'): RuleMessage {
   const src = spec.src !== undefined ? prefixOf(spec.src, 'source') : undefined
@@ -151,26 +170,12 @@ export function ruleMessageFor (spec: RuleSpec, operation: 'add' | 'delete' = 'a
     res2: 0,
     action,
     flags: spec.invert === true ? FIB_RULE_INVERT : 0,
-    attributes: {}
+    attributes: toKernel(spec, RULE_SPEC)
   }
   const a = m.attributes
-  if (spec.priority !== undefined) a.priority = spec.priority
   if (src !== undefined) a.src = src.address
   if (dst !== undefined) a.dst = dst.address
-  if (spec.iif !== undefined) a.iifname = spec.iif
-  if (spec.oif !== undefined) a.oifname = spec.oif
-  if (spec.fwmark !== undefined) a.fwmark = spec.fwmark
-  if (spec.fwmask !== undefined) a.fwmask = spec.fwmask
-  if (spec.flow !== undefined) a.flow = spec.flow
-  if (spec.uidRange !== undefined) a.uidRange = { ...spec.uidRange }
-  if (spec.ipProto !== undefined) a.ipProto = spec.ipProto
-  if (spec.sport !== undefined) a.sportRange = portRange(spec.sport)
-  if (spec.dport !== undefined) a.dportRange = portRange(spec.dport)
   if (spec.l3mdev === true) a.l3mdev = 1
-  if (spec.protocol !== undefined) a.protocol = spec.protocol
-  if (spec.suppressPrefixlen !== undefined) a.suppressPrefixlen = spec.suppressPrefixlen
-  if (spec.suppressIfgroup !== undefined) a.suppressIfgroup = spec.suppressIfgroup
-  if (spec.goto !== undefined) a.goto = spec.goto
   if (table !== undefined && table >= 256) a.table = table
   return m
 }
