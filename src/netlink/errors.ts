@@ -43,7 +43,7 @@ export interface OperationContext {
   /** Message type name and a short description, e.g. "RTM_NEWLINK veth eth0". */
   operation: string
   /** The namespace the socket lives in, e.g. "/var/run/netns/x"; absent for the caller's own. */
-  namespace?: string
+  namespace?: string | undefined
 }
 
 /** The kernel refused a request (NLMSG_ERROR with a non-zero errno). */
@@ -61,7 +61,7 @@ export class NetlinkError extends Error {
   readonly kernelOffset?: number
   readonly operation: string
   readonly namespace?: string
-  constructor (errno: number, context: OperationContext, ext: { message?: string, offset?: number } = {}) {
+  constructor (errno: number, context: OperationContext, ext: { message?: string | undefined, offset?: number | undefined } = {}) {
     const { name, text } = errnoInfo(errno)
     const where = context.namespace !== undefined ? ` in ${context.namespace}` : ''
     const km = ext.message !== undefined && ext.message !== '' ? ` (kernel: ${ext.message})` : ''

@@ -25,22 +25,22 @@ export interface Overrun { kind: 'overrun', error: NetlinkOverrunError }
 export interface Resync<S> { kind: 'resync', snapshot: S }
 
 export interface SubscriptionOptions<S = never> {
-  protocol?: number
-  namespace?: NetNamespace
+  protocol?: number | undefined
+  namespace?: NetNamespace | undefined
   /** Multicast group numbers to join. */
   groups: number[]
   /** SO_RCVBUF; event bursts need room. Default 4 MiB (net.core.rmem_max here). */
-  receiveBufferSize?: number
+  receiveBufferSize?: number | undefined
   /** Items buffered before the oldest are dropped and an overrun reported. Default 100,000. */
-  maxQueued?: number
+  maxQueued?: number | undefined
   /**
    * Called after every overrun (overruns during a call are coalesced into
    * one more call); its result is delivered as { kind: 'resync', snapshot }.
    * A failure ends the subscription with that error.
    */
-  resync?: () => Promise<S>
+  resync?: (() => Promise<S>) | undefined
   /** Called when the subscription closes (to release what resync uses). */
-  onClose?: () => void
+  onClose?: (() => void) | undefined
 }
 
 export type SubscriptionItem<T, S = never> = T | Overrun | Resync<S>
@@ -65,8 +65,8 @@ export class Subscription<T, S = never> implements AsyncIterable<SubscriptionIte
     this.resync = options.resync
     this.onClose = options.onClose
     this.socket = NetlinkSocket.open({
-      ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
-      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      protocol: options.protocol,
+      namespace: options.namespace,
       receiveBufferSize: options.receiveBufferSize ?? 4 << 20,
       noEnobufs: true
     })

@@ -77,9 +77,9 @@ export class NetlinkHandle {
    */
   get conntrack (): ConntrackService {
     this.conntrackService ??= ConntrackService.open({
-      ...(this.namespace !== undefined ? { namespace: this.namespace } : {}),
-      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
-      ...(this.options.extendedAck !== undefined ? { extendedAck: this.options.extendedAck } : {})
+      namespace: this.namespace,
+      timeoutMs: this.options.timeoutMs,
+      extendedAck: this.options.extendedAck
     })
     return this.conntrackService
   }
@@ -137,13 +137,13 @@ export interface RouteSnapshot {
 }
 
 export interface RouteEventOptions {
-  namespace?: NetNamespace
+  namespace?: NetNamespace | undefined
   /** SO_RCVBUF; default 4 MiB. */
-  receiveBufferSize?: number
+  receiveBufferSize?: number | undefined
   /** Events buffered for a slow consumer before they are dropped (and an overrun reported). Default 100,000. */
-  maxQueued?: number
+  maxQueued?: number | undefined
   /** After each overrun, dump the subscribed objects and deliver them as { kind: 'resync', snapshot }. */
-  resync?: boolean
+  resync?: boolean | undefined
 }
 
 /** The family a pair of v4/v6 groups asks for: undefined for both. */
@@ -183,10 +183,11 @@ export function subscribeRouteEvents (groups: EventGroup[], options: RouteEventO
   try {
     return new Subscription<RouteEvent, RouteSnapshot>(decodeEvent, {
       groups: groups.map(g => GROUPS[g]),
-      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-      ...(options.receiveBufferSize !== undefined ? { receiveBufferSize: options.receiveBufferSize } : {}),
-      ...(options.maxQueued !== undefined ? { maxQueued: options.maxQueued } : {}),
-      ...(handle !== undefined ? { resync: () => snapshotOf(handle, groups), onClose: () => { handle.close() } } : {})
+      namespace: options.namespace,
+      receiveBufferSize: options.receiveBufferSize,
+      maxQueued: options.maxQueued,
+      resync: handle !== undefined ? () => snapshotOf(handle, groups) : undefined,
+      onClose: handle !== undefined ? () => { handle.close() } : undefined
     })
   } catch (err) {
     handle?.close()

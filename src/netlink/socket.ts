@@ -28,24 +28,24 @@ const SK_MEMINFO_VARS = 9
 
 export interface NetlinkSocketOptions {
   /** Netlink protocol; NETLINK_ROUTE (0) by default. */
-  protocol?: number
+  protocol?: number | undefined
   /** Create the socket inside this namespace; every request then acts there. */
-  namespace?: NetNamespace
+  namespace?: NetNamespace | undefined
   /** SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max). Default 1 MiB. */
-  receiveBufferSize?: number
+  receiveBufferSize?: number | undefined
   /** Per-request timeout in ms (dumps: since the last message received). Default 10 s. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Ask the kernel for extended acks (its error text). Costs loading koffi. */
-  extendedAck?: boolean
+  extendedAck?: boolean | undefined
   /** Strict checking, which lets dump requests carry filters. Costs loading koffi. */
-  strictCheck?: boolean
+  strictCheck?: boolean | undefined
   /**
    * NETLINK_NO_ENOBUFS: the kernel never reports a full receive queue as an
    * error (ENOBUFS, which the `netlink` addon turns into a process abort);
    * messages it drops are counted instead (drops()) and reported to the
    * onMulticast overrun handler. For event listeners. Costs loading koffi.
    */
-  noEnobufs?: boolean
+  noEnobufs?: boolean | undefined
 }
 
 /** Turns one reply message into a value; undefined to skip it. */

@@ -19,12 +19,12 @@ import {
 } from './conntrack.js'
 
 export interface ConntrackServiceOptions {
-  namespace?: NetNamespace
-  timeoutMs?: number
+  namespace?: NetNamespace | undefined
+  timeoutMs?: number | undefined
   /** Ask for the kernel's error texts (extended acks). */
-  extendedAck?: boolean
+  extendedAck?: boolean | undefined
   /** SO_RCVBUF for dumps of large tables. Default 1 MiB. */
-  receiveBufferSize?: number
+  receiveBufferSize?: number | undefined
 }
 
 /** How many deletes go into one sendmsg: their acks must fit the receive buffer at once. */
@@ -87,13 +87,8 @@ export class ConntrackService {
 
   /** Opens its own NETLINK_NETFILTER socket, in options.namespace when given. */
   static open (options: ConntrackServiceOptions = {}): ConntrackService {
-    const socket = NetlinkSocket.open({
-      protocol: NETLINK_NETFILTER,
-      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.extendedAck !== undefined ? { extendedAck: options.extendedAck } : {}),
-      ...(options.receiveBufferSize !== undefined ? { receiveBufferSize: options.receiveBufferSize } : {})
-    })
+    const { namespace, timeoutMs, extendedAck, receiveBufferSize } = options
+    const socket = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, namespace, timeoutMs, extendedAck, receiveBufferSize })
     return new ConntrackService(socket, true)
   }
 

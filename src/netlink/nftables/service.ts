@@ -14,10 +14,10 @@ import { decodeChain, writeGetChain, type NftChain } from './chain.js'
 import { decodeRule, decodeRuleSummary, writeGetRules, type NftRule } from './rule.js'
 
 export interface NftServiceOptions {
-  namespace?: NetNamespace
-  timeoutMs?: number
+  namespace?: NetNamespace | undefined
+  timeoutMs?: number | undefined
   /** Ask for the kernel's error texts (extended acks). */
-  extendedAck?: boolean
+  extendedAck?: boolean | undefined
 }
 
 /** A batch bound to a service: build it, then commit() sends it as one datagram. */
@@ -59,12 +59,7 @@ export class NftService {
 
   /** Opens its own NETLINK_NETFILTER socket, in options.namespace when given. */
   static open (options: NftServiceOptions = {}): NftService {
-    const socket = NetlinkSocket.open({
-      protocol: NETLINK_NETFILTER,
-      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.extendedAck !== undefined ? { extendedAck: options.extendedAck } : {})
-    })
+    const socket = NetlinkSocket.open({ protocol: NETLINK_NETFILTER, namespace: options.namespace, timeoutMs: options.timeoutMs, extendedAck: options.extendedAck })
     return new NftService(socket, true)
   }
 

@@ -57,7 +57,6 @@ export async function withDeviceNames<T> (
     }
     if (names.size === 0) throw err
     const operation = describe((i) => names.get(i) ?? indexNamer(i))
-    const context = err.namespace !== undefined ? { operation, namespace: err.namespace } : { operation }
-    throw new NetlinkError(err.errno, context, { message: err.kernelMessage, offset: err.kernelOffset })
+    throw new NetlinkError(err.errno, { operation, namespace: err.namespace }, { message: err.kernelMessage, offset: err.kernelOffset })
   }
 }

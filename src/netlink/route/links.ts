@@ -498,11 +498,7 @@ export class KernelFeatureError extends NetlinkError {
   override name = 'KernelFeatureError'
   readonly feature: string
   constructor (cause: NetlinkError, feature: string) {
-    const context: OperationContext = cause.namespace !== undefined ? { operation: cause.operation, namespace: cause.namespace } : { operation: cause.operation }
-    const ext: { message?: string, offset?: number } = {}
-    if (cause.kernelMessage !== undefined) ext.message = cause.kernelMessage
-    if (cause.kernelOffset !== undefined) ext.offset = cause.kernelOffset
-    super(cause.errno, context, ext)
+    super(cause.errno, { operation: cause.operation, namespace: cause.namespace }, { message: cause.kernelMessage, offset: cause.kernelOffset })
     this.feature = feature
     const where = cause.namespace !== undefined ? ` in ${cause.namespace}` : ''
     this.message = `${cause.operation}${where}: the kernel lacks ${feature} (${cause.code}: ${cause.text})`

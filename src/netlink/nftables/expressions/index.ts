@@ -119,7 +119,11 @@ export function expressionsEqual (a: readonly NftExpression[], b: readonly NftEx
   if (a.length !== b.length) return false
   const canonical = (list: readonly NftExpression[]): Buffer => {
     const w = new NetlinkWriter(128)
-    writeExpressions(w, NFTA_RULE_EXPRESSIONS, list.map(e => e.type === 'bitwise' && e.op === 0 ? { ...e, op: undefined } : e))
+    writeExpressions(w, NFTA_RULE_EXPRESSIONS, list.map(e => {
+      if (e.type !== 'bitwise' || e.op !== 0) return e
+      const { op: _default, ...rest } = e
+      return rest
+    }))
     return Buffer.from(w.bytes())
   }
   return canonical(a).equals(canonical(b))
