@@ -436,14 +436,8 @@ export function writeDeleteConntrackRequest (w: NetlinkWriter, tuple: ConntrackT
 
 /** The fields of a decoded tuple a request needs. */
 export function tupleSpecOf (t: ConntrackTuple): ConntrackTupleSpec {
-  const s: ConntrackTupleSpec = { src: t.src, dst: t.dst, protocol: t.protocol }
-  if (t.srcPort !== undefined) s.srcPort = t.srcPort
-  if (t.dstPort !== undefined) s.dstPort = t.dstPort
-  if (t.icmpId !== undefined) s.icmpId = t.icmpId
-  if (t.icmpType !== undefined) s.icmpType = t.icmpType
-  if (t.icmpCode !== undefined) s.icmpCode = t.icmpCode
-  if (t.zone !== undefined) s.zone = t.zone
-  return s
+  const { unknown: _unknown, ...spec } = t
+  return spec
 }
 
 /** "tcp 10.0.0.1:1234 -> 10.0.0.2:80", for operation names in errors. */
