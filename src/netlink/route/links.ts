@@ -428,7 +428,10 @@ export function bridgePortFromAttributes (p: BridgePortAttributes): BridgePort {
 type VxlanView = NonNullable<Link['vxlan']>
 const VXLAN_VIEW: FieldMap<VxlanView, VxlanData> = { port: 'port', link: 'link', ttl: 'ttl', ttlInherit: 'ttlInherit', tos: 'tos', learning: ['learning', onOff] }
 
-/** The friendly view of a decoded link message. */
+/**
+ * The friendly view of a decoded link message. Its common fields are copied
+ * by hand, not through a field map: this runs once per link of every dump.
+ */
 export function linkFromMessage (m: LinkMessage): Link {
   const a = m.attributes
   const link: Link = {
