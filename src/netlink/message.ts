@@ -81,16 +81,26 @@ export type MessageVisitor = (type: number, flags: number, seq: number, pid: num
  */
 export function forEachMessage (b: Uint8Array, visit: MessageVisitor): void {
   let off = 0
-  const n = b.length
-  while (off < n) {
-    if (n - off < NLMSG_HDRLEN) throw new NetlinkDecodeError(`${n - off} trailing bytes, too short for a netlink header`, off)
-    const len = readU32(b, off)
-    if (len < NLMSG_HDRLEN) throw new NetlinkDecodeError(`message length ${len} is shorter than its header`, off)
-    if (len > n - off) throw new NetlinkDecodeError(`message length ${len} runs past the end (${n - off} bytes left)`, off)
+  while (off < b.length) {
+    const len = messageLengthAt(b, off)
     const r = visit(readU16(b, off + 4), readU16(b, off + 6), readU32(b, off + 8), readU32(b, off + 12), off + NLMSG_HDRLEN, off + len)
     if (r === false) return
     off += align4(len)
   }
+}
+
+/**
+ * nlmsg_len of the message at off, checked: a header fits, the length
+ * covers it and stays inside b (else NetlinkDecodeError). The framing step
+ * of forEachMessage, for loops that read the header fields themselves.
+ */
+export function messageLengthAt (b: Uint8Array, off: number): number {
+  const left = b.length - off
+  if (left < NLMSG_HDRLEN) throw new NetlinkDecodeError(`${left} trailing bytes, too short for a netlink header`, off)
+  const len = readU32(b, off)
+  if (len < NLMSG_HDRLEN) throw new NetlinkDecodeError(`message length ${len} is shorter than its header`, off)
+  if (len > left) throw new NetlinkDecodeError(`message length ${len} runs past the end (${left} bytes left)`, off)
+  return len
 }
 
 /** A netlink message split into header and payload, for tests and generic tools. */

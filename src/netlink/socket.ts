@@ -6,10 +6,10 @@ import { fstatSync, readdirSync } from 'node:fs'
 import type { RawNetlinkSocket as RawSocketType, MessageInfo } from 'netlink/dist/raw.js'
 import { NetlinkDecodeError, NetlinkError, NetlinkOverrunError, NetlinkTimeoutError, type OperationContext } from './errors.js'
 import {
-  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP_INTR,
-  NLM_F_REQUEST, NLMSG_HDRLEN, decodeDoneErrno, decodeErrorMessage, forEachMessage
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_MIN_TYPE, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK, NLM_F_DUMP_INTR,
+  NLM_F_REQUEST, NLMSG_HDRLEN, decodeDoneErrno, decodeErrorMessage, messageLengthAt
 } from './message.js'
-import { readU16, readU32 } from './attributes.js'
+import { align4, readU16, readU32 } from './attributes.js'
 import { SOL_NETLINK, NETLINK_EXT_ACK } from './message.js'
 import type { NetNamespace } from './netns.js'
 import { loadKoffi, loadRawNetlinkSocket } from './native.js'
@@ -56,6 +56,11 @@ type Visit = (buf: Uint8Array, type: number, flags: number, start: number, end: 
 interface Pending {
   /** Handles one message of this request; the request decides when it is done. */
   visit: Visit
+  /**
+   * Dumps: takes their data messages (type >= NLMSG_MIN_TYPE, no
+   * NLM_F_DUMP_INTR) in visit's place, and leaves the request pending.
+   */
+  collect: ((buf: Uint8Array, type: number, start: number, end: number) => void) | undefined
   fail: (err: Error) => void
   timer: NodeJS.Timeout | undefined
   context: OperationContext
@@ -227,13 +232,40 @@ export class NetlinkSocket {
   private receive (buf: Buffer, info: MessageInfo): void {
     if (info.port !== 0) return // only the kernel talks to us
     this.scheduleDropCheck()
+    const unicast = info.groups === 0
     let lastSeq = -1
     let last: Pending | undefined
+    // A dump's data messages (hundreds per datagram) share one seq and leave
+    // the pending requests as they are: the request found for the previous
+    // one serves the next while they last; any other message ends that.
+    let dump: Pending | undefined
+    let dumpSeq = -1
     try {
-      forEachMessage(buf, (type, flags, seq, pid, start, end) => {
-        const p = info.groups === 0 && pid === this.port ? this.pending.get(seq) : undefined
-        if (p !== undefined) { last = p; lastSeq = seq; p.visit(buf, type, flags, start, end) } else if (type !== NLMSG_NOOP) this.multicast?.(buf, type, flags, start, end)
-      })
+      for (let off = 0; off < buf.length;) {
+        const len = messageLengthAt(buf, off)
+        const type = readU16(buf, off + 4)
+        const flags = readU16(buf, off + 6)
+        const seq = readU32(buf, off + 8)
+        const start = off + NLMSG_HDRLEN
+        const end = off + len
+        const p = !unicast || readU32(buf, off + 12) !== this.port ? undefined : dump !== undefined && seq === dumpSeq ? dump : this.pending.get(seq)
+        off += align4(len)
+        if (p === undefined) {
+          dump = undefined
+          if (type !== NLMSG_NOOP) this.multicast?.(buf, type, flags, start, end)
+          continue
+        }
+        last = p
+        lastSeq = seq
+        if (p.collect !== undefined && type >= NLMSG_MIN_TYPE && (flags & NLM_F_DUMP_INTR) === 0) {
+          dump = p
+          dumpSeq = seq
+          p.collect(buf, type, start, end)
+        } else {
+          dump = undefined
+          p.visit(buf, type, flags, start, end)
+        }
+      }
       // A dump still going: its timeout counts from the last datagram (once per datagram, not per message).
       if (last !== undefined && this.pending.get(lastSeq) === last) last.timer?.refresh()
     } catch (err) {
@@ -314,6 +346,7 @@ export class NetlinkSocket {
         context: this.context(operation),
         timer: undefined,
         fail: reject,
+        collect: undefined,
         visit: (buf, type, flags, start, end) => {
           if (type !== NLMSG_ERROR) return
           const index = stamped.findIndex(s => s.seq === readU32(buf, start + 12))
@@ -344,6 +377,7 @@ export class NetlinkSocket {
         context: this.context(operation),
         timer: undefined,
         fail: reject,
+        collect: undefined,
         visit: (buf, type, flags, start, end) => {
           this.pending.delete(seq)
           clearTimeout(p.timer)
@@ -394,10 +428,18 @@ export class NetlinkSocket {
         this.pending.delete(seq)
         clearTimeout(p.timer)
       }
+      const collect = (buf: Uint8Array, type: number, start: number, end: number): void => {
+        if (failed !== undefined) return
+        try {
+          const v = decode(buf, type, start, end)
+          if (v !== undefined) items.push(v)
+        } catch (err) { failed = err as Error }
+      }
       const p: Pending = {
         context: this.context(operation),
         timer: undefined,
         fail: reject,
+        collect,
         visit: (buf, type, flags, start, end) => {
           if ((flags & NLM_F_DUMP_INTR) !== 0) interrupted = true
           if (type === NLMSG_DONE) {
@@ -414,11 +456,7 @@ export class NetlinkSocket {
             return
           }
           if (type === NLMSG_OVERRUN) { failed ??= new NetlinkOverrunError(operation); return }
-          if (failed !== undefined) return
-          try {
-            const v = decode(buf, type, start, end)
-            if (v !== undefined) items.push(v)
-          } catch (err) { failed = err as Error }
+          collect(buf, type, start, end)
         }
       }
       this.send(request, p, [seq])

@@ -728,17 +728,23 @@ function fastIPv4 (b: Uint8Array, o: number): string { return scratchText(putIPv
 function fastIPv6 (b: Uint8Array, o: number): string { return scratchText(putIPv6(b, o, 0)) }
 
 // Gateways and preferred sources repeat across a table: IPv4 ones are
-// formatted once (keyed by their 32 bits), IPv6 ones when they differ from
-// the previous route's.
+// formatted once (keyed by their 32 bits; the previous one is checked
+// before the map, most routes share the previous route's gateway), IPv6
+// ones when they differ from the previous route's.
 const V4_TEXT = new Map<number, string>()
+let lastV4Key = 0
+let lastV4Text = '0.0.0.0'
 function cachedIPv4 (b: Uint8Array, o: number): string {
-  const key = (b[o]! << 24 | b[o + 1]! << 16 | b[o + 2]! << 8 | b[o + 3]!) >>> 0
+  const key = b[o]! << 24 | b[o + 1]! << 16 | b[o + 2]! << 8 | b[o + 3]! // signed: a small integer for every address
+  if (key === lastV4Key) return lastV4Text
   let s = V4_TEXT.get(key)
   if (s === undefined) {
     if (V4_TEXT.size >= 4096) V4_TEXT.clear()
     s = fastIPv4(b, o)
     V4_TEXT.set(key, s)
   }
+  lastV4Key = key
+  lastV4Text = s
   return s
 }
 
