@@ -315,7 +315,7 @@ export class NetlinkSocket {
   private errorFrom (buf: Uint8Array, start: number, end: number, flags: number, operation: string): NetlinkError | undefined {
     const e = decodeErrorMessage(buf, start, end, flags)
     if (e.errno === 0) return undefined
-    return new NetlinkError(e.errno, this.context(operation), { message: e.message, offset: e.offset })
+    return new NetlinkError(e.errno, this.context(operation), e)
   }
 
   /** Sends one request with NLM_F_ACK and waits for the kernel's acknowledgement. */
