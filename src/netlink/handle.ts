@@ -71,6 +71,15 @@ export class NetlinkHandle {
   }
 
   /**
+   * A handle on an rtnetlink socket opened elsewhere (one kept open between
+   * runs, say), acting in `namespace` (undefined: the caller's own, or
+   * unknown). The handle takes the socket over: close() closes it.
+   */
+  static fromSocket (socket: NetlinkSocket, namespace?: NetNamespace): NetlinkHandle {
+    return new NetlinkHandle(socket, namespace, false, {})
+  }
+
+  /**
    * The namespace's connection-tracking table. Conntrack speaks another
    * netlink protocol (NETLINK_NETFILTER): its socket is opened in the
    * handle's namespace on first use and closed with the handle.

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { NetNamespace, NetlinkHandle, subscribeRouteEvents, NetlinkError, type RouteEvent, type Overrun, type RouteSnapshot } from '../../src/netlink/index.js'
+import { NetlinkSocket } from '../../src/netlink/socket.js'
 import { rootSkip, withNamespaces } from '../helpers/netns.js'
 
 t.test('a handle on a namespace by object, path and name', { skip: rootSkip }, async t => {
@@ -24,6 +25,17 @@ t.test('a handle on a namespace by object, path and name', { skip: rootSkip }, a
   t.same(a!.ipJson<Array<{ ifname: string }>>('link', 'show').map(l => l.ifname).sort(), ['ha0', 'ha1', 'lo'], 'ip -j sees the pair')
   h.close()
   t.throws(() => NetlinkHandle.open('/var/run/netns/tscni-no-such-namespace'), { code: 'ENOENT' })
+
+  // A handle on a socket opened elsewhere acts where the socket was opened, and closes it.
+  const socket = NetlinkSocket.open({ namespace: a!.ns })
+  const on = NetlinkHandle.fromSocket(socket, a!.ns)
+  t.equal(on.socket, socket)
+  t.equal(on.namespace, a!.ns)
+  t.same((await on.links.list()).map(l => l.name).sort(), ['ha0', 'ha1', 'lo'], 'its services act in the socket\'s namespace')
+  t.same((await on.addresses.list({ index: 1 })).map(x => x.cidr), [], 'lo is down: no address')
+  on.close()
+  t.equal(socket.idle, false, 'close() closed the socket')
+  t.equal(a!.ns.run(() => 'open'), 'open', 'the namespace is not the handle\'s to close')
 })
 
 t.test('events: links and addresses, decoded', { skip: rootSkip }, async t => {

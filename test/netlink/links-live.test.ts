@@ -124,6 +124,25 @@ t.test('bridge, veth with the peer created in another namespace, master, up/down
   t.same(ours, theirs)
 })
 
+t.test('setMaster with up: enslaved and up in one request', async t => {
+  const { a, links } = setup(t)
+  await links.createBridge({ name: 'br0' })
+  await links.createVeth({ name: 'veth0', peerName: 'veth1' })
+  const veth = await links.get('veth0')
+  const requests: string[] = []
+  const ack = links.socket.ack.bind(links.socket)
+  links.socket.ack = async (req, operation) => { requests.push(operation); return await ack(req, operation) }
+  t.teardown(() => { links.socket.ack = ack })
+  await links.setMaster(veth.index, 'br0', { up: true })
+  t.same(requests, [`RTM_NEWLINK set ifindex ${veth.index} master br0 up`], 'one request')
+  const ip = ipLink(a, 'veth0')
+  t.equal(ip?.master, 'br0', 'ip sees the master')
+  t.ok(ip?.flags.includes('UP'), 'ip sees it up')
+  await links.setMaster('veth0', null, { up: false })
+  t.equal(ipLink(a, 'veth0')?.master, undefined, 'released')
+  t.notOk(ipLink(a, 'veth0')?.flags.includes('UP'), 'and down')
+})
+
 t.test('IPv4 devconf and the IPv6 address generation mode over netlink (no /proc/sys)', async t => {
   const { a, nsA, links } = setup(t)
   await links.createVeth({ name: 'veth0', peerName: 'veth1' })

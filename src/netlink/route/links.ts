@@ -634,10 +634,12 @@ export class LinkService {
   }
   setAddrGenMode (ref: LinkRef, mode: number): Promise<void> { return this.set(ref, { addrGenMode: mode }, `addrgenmode ${mode}`) }
 
-  /** Enslaves the link to a bridge, or releases it (null). */
-  async setMaster (ref: LinkRef, master: LinkRef | null): Promise<void> {
+  /** Enslaves the link to a bridge, or releases it (null); `up` also sets it up in the same request (`ip link set X master B up`). */
+  async setMaster (ref: LinkRef, master: LinkRef | null, options: { up?: boolean } = {}): Promise<void> {
     const index = master === null ? 0 : await this.indexOf(master)
-    await this.set(ref, { master: index }, master === null ? 'nomaster' : `master ${describe(master)}`)
+    const what = master === null ? 'nomaster' : `master ${describe(master)}`
+    if (options.up === undefined) await this.set(ref, { master: index }, what)
+    else await this.set(ref, { master: index, up: options.up }, `${what} ${options.up ? 'up' : 'down'}`)
   }
 
   async rename (ref: LinkRef, name: string): Promise<void> {
