@@ -28,11 +28,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NetlinkSocket } from '../netlink/socket.js'
+import { NetlinkHandle } from '../netlink/handle.js'
 import { NetNamespace } from '../netlink/netns.js'
-import { LinkService, type Link } from '../netlink/route/links.js'
-import { AddressService } from '../netlink/route/addresses.js'
-import { RouteService, type Route } from '../netlink/route/routes.js'
+import type { Link } from '../netlink/route/links.js'
+import type { Route } from '../netlink/route/routes.js'
 import { RT_TABLE_MAIN } from '../netlink/route/route.js'
 import { AF_INET } from '../netlink/route/rtnetlink.js'
 import { CniRuntime, startAgent, type CniResult, type NetworkConfigList, type RuntimeConf } from './runtime.js'
@@ -52,7 +51,7 @@ interface DemoNode {
   name: string
   nsName: string
   ns: NetNamespace
-  socket: NetlinkSocket
+  handle: NetlinkHandle
   podCidr: string
   gateway: string
   wireAddress: string
@@ -165,15 +164,15 @@ function conflist (node: DemoNode, dataDir: string): NetworkConfigList {
 
 /** Reads a namespace's state with our library: links, IPv4 addresses, main-table IPv4 routes. */
 async function readState (ns: NetNamespace): Promise<{ links: Link[], addresses: Array<{ index: number, cidr: string }>, routes: Route[] }> {
-  const socket = NetlinkSocket.open({ namespace: ns })
+  const h = NetlinkHandle.open(ns)
   try {
     // One dump at a time: the kernel refuses a second dump on a socket with EBUSY.
-    const links = await new LinkService(socket).list()
-    const addresses = await new AddressService(socket).list({ family: AF_INET })
-    const routes = await new RouteService(socket).list({ family: AF_INET, table: RT_TABLE_MAIN })
+    const links = await h.links.list()
+    const addresses = await h.addresses.list({ family: AF_INET })
+    const routes = await h.routes.list({ family: AF_INET, table: RT_TABLE_MAIN })
     return { links, addresses, routes }
   } finally {
-    socket.close()
+    h.close()
   }
 }
 
@@ -251,25 +250,23 @@ async function run (options: Options, signals: { interrupted: string | undefined
       const ns = NetNamespace.create(nsName)
       namespacesMade.push(nsName)
       cleanup.push(`delete namespace ${nsName}`, () => { ns.close(); NetNamespace.delete(nsName) })
-      const socket = NetlinkSocket.open({ namespace: ns })
-      cleanup.push(`close the netlink socket of ${nsName}`, () => { socket.close() })
+      const handle = NetlinkHandle.open(ns)
+      cleanup.push(`close the netlink socket of ${nsName}`, () => { handle.close() })
       // Plugins run inside the node namespace: there they create cni0 and the host-side veths.
       const runtime = new CniRuntime({ pluginDirs: [options.pluginDir], namespace: ns, env: agentEnv })
       const execRuntime = new CniRuntime({ pluginDirs: [options.pluginDir], namespace: ns, env: execEnv })
-      const node: DemoNode = { ...spec, nsName, ns, socket, runtime, execRuntime, list: undefined as unknown as NetworkConfigList, pods: [] }
+      const node: DemoNode = { ...spec, nsName, ns, handle, runtime, execRuntime, list: undefined as unknown as NetworkConfigList, pods: [] }
       node.list = conflist(node, dataDir)
       nodes.push(node)
       say(`  ${green('✓')} ${spec.name}: namespace ${nsName}, pod CIDR ${spec.podCidr}`)
     }
     const [n1, n2] = nodes as [DemoNode, DemoNode]
-    const links1 = new LinkService(n1.socket)
-    await links1.createVeth({ name: 'wire0', peerName: 'wire0', peerNamespace: n2.ns })
-    for (const node of nodes) {
-      const links = new LinkService(node.socket)
-      const wire = await links.get('wire0')
-      await new AddressService(node.socket).add({ index: wire.index, address: node.wireAddress })
-      await links.setUp(wire.index)
-      await links.setUp('lo')
+    await n1.handle.links.createVeth({ name: 'wire0', peerName: 'wire0', peerNamespace: n2.ns })
+    for (const { handle, wireAddress } of nodes) {
+      const wire = await handle.links.get('wire0')
+      await handle.addresses.add({ index: wire.index, address: wireAddress })
+      await handle.links.setUp(wire.index)
+      await handle.links.setUp('lo')
     }
     say(`  ${green('✓')} wire0 (veth) node1 ${n1.wireAddress} ═══ node2 ${n2.wireAddress}`)
 
@@ -277,7 +274,7 @@ async function run (options: Options, signals: { interrupted: string | undefined
     for (const [node, other] of [[n1, n2], [n2, n1]] as const) {
       checkpoint()
       const via = other.wireAddress.split('/')[0] as string
-      await new RouteService(node.socket).add({ dst: other.podCidr, gateway: via })
+      await node.handle.routes.add({ dst: other.podCidr, gateway: via })
       say(`  ${green('✓')} ${node.name}: ${other.podCidr} via ${via} dev wire0`)
     }
 

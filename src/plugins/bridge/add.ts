@@ -12,7 +12,8 @@ import { convertResult, resultFamily, type Interface, type Result } from '../../
 import { NetNamespace } from '../../netlink/netns.js'
 import type { Link } from '../../netlink/route/links.js'
 import { checkAddOptions, loadBridgeConfig, type BridgeConfig } from './config.js'
-import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
+import { closeHandles, openHandles } from './session.js'
 import { attachHostPort, createVethPair, ensureBridge, setupGateways, waitPortUp } from './host.js'
 import { calcGateways, type GatewayPlan } from './gateways.js'
 import { configureContainer, raSysctls, writeSysctls } from './container.js'
@@ -32,8 +33,8 @@ export interface AddState {
   /** ipam.type is set: addresses and routes come from IPAM. */
   l3: boolean
   sandbox: NetNamespace
-  host: NamespaceHandles
-  container: NamespaceHandles
+  host: NetlinkHandle
+  container: NetlinkHandle
   bridge?: Link
   /** The host end's name, known as soon as the pair exists (for the undo). */
   hostVethName?: string
@@ -315,8 +316,8 @@ export async function add (ctx: PluginContext): Promise<Result> {
   } catch (err) {
     throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
   }
-  let host: NamespaceHandles | undefined
-  let container: NamespaceHandles | undefined
+  let host: NetlinkHandle | undefined
+  let container: NetlinkHandle | undefined
   let state: AddState | undefined
   try {
     // The container's first: entering its namespace loads koffi, which the host socket's strict checking reuses.

@@ -11,7 +11,7 @@ import type { Link } from '../../netlink/route/links.js'
 import { parseMAC, formatMAC } from '../../netlink/addr.js'
 import type { BridgeConfig } from './config.js'
 import { masqueradeProblems } from './masquerade.js'
-import type { NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
 import { spoofCheckNames, spoofCheckProblems } from './spoofcheck.js'
 
 const normMAC = (m: string | undefined): string | undefined => {
@@ -21,7 +21,7 @@ const normMAC = (m: string | undefined): string | undefined => {
 }
 
 /** Why the container interface's host end is not where CHECK looks for it (appended to upstream's message). */
-export async function hostVethHint (host: NamespaceHandles, bridge: Link, cont: Link): Promise<string> {
+export async function hostVethHint (host: NetlinkHandle, bridge: Link, cont: Link): Promise<string> {
   if (cont.parentIndex === undefined) return ''
   const peer = await host.links.find(cont.parentIndex)
   if (peer === undefined) return `: the peer of the container's interface (index ${cont.parentIndex}) is not in the host namespace`

@@ -7,12 +7,12 @@ import { RTPROT_RA } from '../../netlink/route/route.js'
 import type { Link } from '../../netlink/route/links.js'
 import type { Logger } from '../../cni/skel.js'
 import type { BridgeConfig } from './config.js'
-import type { NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
 import { ZERO_MAC } from './host.js'
 import { resolveAutoMTU } from './mtu.js'
 
 /** The MTU the config asks for (resolving "auto"); 0 = none asked. */
-export async function configuredMTU (host: NamespaceHandles, conf: BridgeConfig, log: Logger): Promise<number> {
+export async function configuredMTU (host: NetlinkHandle, conf: BridgeConfig, log: Logger): Promise<number> {
   return conf.mtuAuto ? await resolveAutoMTU(host, log) : conf.mtu
 }
 
@@ -42,7 +42,7 @@ export function checkContainerMTU (link: Link, conf: BridgeConfig, mtu: number):
  * router advertisement (proto ra) and no SLAAC address (a global IPv6
  * address that is not permanent).
  */
-export async function checkRouterAdvertisements (container: NamespaceHandles, link: Link, conf: BridgeConfig): Promise<void> {
+export async function checkRouterAdvertisements (container: NetlinkHandle, link: Link, conf: BridgeConfig): Promise<void> {
   if (conf.enableSlaac) return
   const routes = await container.routes.list({ family: AF_INET6, oif: link.index })
   const learned = routes.filter(r => r.protocol === RTPROT_RA)

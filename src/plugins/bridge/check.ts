@@ -11,14 +11,15 @@ import { RT_TABLE_MAIN } from '../../netlink/route/route.js'
 import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import { loadBridgeConfig, type BridgeConfig } from './config.js'
 import { envMac } from './add.js'
-import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
+import { closeHandles, openHandles } from './session.js'
 import { canonicalPrefix, formatAddress, isIPv4Text, parseIP } from '../../netlink/addr.js'
 import { checkBridgeState, checkContainerMTU, checkRouterAdvertisements, configuredMTU } from './check-state.js'
 import { checkAttachmentRules, hostVethHint } from './check-rules.js'
 
 const q = JSON.stringify
 
-async function findLink (h: NamespaceHandles, intf: Interface, expectInSandbox: boolean): Promise<Link> {
+async function findLink (h: NetlinkHandle, intf: Interface, expectInSandbox: boolean): Promise<Link> {
   if (intf.name === '') throw new Error('Interface name missing ')
   const link = await h.links.find(intf.name)
   if (link === undefined) throw new Error(`Interface name ${intf.name} not found`)
@@ -27,7 +28,7 @@ async function findLink (h: NamespaceHandles, intf: Interface, expectInSandbox: 
   return link
 }
 
-async function checkBridge (host: NamespaceHandles, intf: Interface, conf: BridgeConfig): Promise<Link> {
+async function checkBridge (host: NetlinkHandle, intf: Interface, conf: BridgeConfig): Promise<Link> {
   const link = await findLink(host, intf, false)
   if (link.kind !== 'bridge') throw new Error(`Interface ${intf.name} does not have link type of bridge`)
   if (intf.mac !== undefined && intf.mac !== '' && intf.mac !== link.mac) throw new Error(`Bridge interface ${intf.name} Mac doesn't match: ${intf.mac}`)
@@ -38,7 +39,7 @@ async function checkBridge (host: NamespaceHandles, intf: Interface, conf: Bridg
   return link
 }
 
-async function checkContainerInterface (container: NamespaceHandles, intf: Interface): Promise<Link> {
+async function checkContainerInterface (container: NetlinkHandle, intf: Interface): Promise<Link> {
   const link = await findLink(container, intf, true)
   if (link.kind !== 'veth') throw new Error(`Error: Container interface ${link.name} not of type veth`)
   if (link.parentIndex === undefined) throw new Error(`Unable to obtain veth peer index for veth ${link.name}`)
@@ -49,7 +50,7 @@ async function checkContainerInterface (container: NamespaceHandles, intf: Inter
 }
 
 /** The host veth among the other interfaces: peer of the container's, enslaved to the bridge. */
-async function findHostVeth (host: NamespaceHandles, result: Result, bridge: Link, cont: Link, skip: string[]): Promise<Link | undefined> {
+async function findHostVeth (host: NetlinkHandle, result: Result, bridge: Link, cont: Link, skip: string[]): Promise<Link | undefined> {
   for (const intf of result.interfaces ?? []) {
     if (skip.includes(intf.name)) continue
     const link = await findLink(host, intf, false)
@@ -61,7 +62,7 @@ async function findHostVeth (host: NamespaceHandles, result: Result, bridge: Lin
   return undefined
 }
 
-async function checkAddressesAndRoutes (container: NamespaceHandles, ifname: string, index: number, result: Result): Promise<void> {
+async function checkAddressesAndRoutes (container: NetlinkHandle, ifname: string, index: number, result: Result): Promise<void> {
   const ips = result.ips ?? []
   const resultRoutes = result.routes ?? []
   if (ips.length === 0 && resultRoutes.length === 0) return
@@ -106,8 +107,8 @@ export async function check (ctx: PluginContext): Promise<void> {
   } catch (err) {
     throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
   }
-  let host: NamespaceHandles | undefined
-  let container: NamespaceHandles | undefined
+  let host: NetlinkHandle | undefined
+  let container: NetlinkHandle | undefined
   try {
     // Upstream delegates even without an IPAM type and so always fails L2 CHECK; we check L2 networks.
     if (conf.ipamType !== '') await delegateCheck(conf.ipamType, ctx.stdin, ctx.env, delegateOptionsOf(ctx))

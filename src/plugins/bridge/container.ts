@@ -3,8 +3,7 @@
 // sysctls, addresses (IFA_BROADCAST for IPv4 shorter than /31), link up,
 // waiting for IPv6 DAD when there is an IPv6 gateway, then the routes
 // (RTPROT_BOOT, NLM_F_CREATE only, as upstream).
-import { writeFileSync, readFileSync } from 'node:fs'
-import type { NetNamespace } from '../../netlink/netns.js'
+import { readSysctl, writeSysctl, type NetNamespace } from '../../netlink/netns.js'
 import type { AddressService } from '../../netlink/route/addresses.js'
 import type { LinkService } from '../../netlink/route/links.js'
 import { IPV4_DEVCONF_ARP_NOTIFY } from '../../netlink/route/link.js'
@@ -55,14 +54,14 @@ export interface SysctlEntry {
  */
 export function writeSysctls (ns: NetNamespace, entries: readonly SysctlEntry[]): void {
   ns.run(() => {
+    // Inside ns already: the library's reads and writes without a namespace of their own.
     for (const e of entries) {
-      const path = `/proc/sys/${e.key}`
       try {
         if (e.onlyIfNot !== undefined || e.onlyIf !== undefined) {
-          const now = readFileSync(path, 'utf8').trim()
+          const now = readSysctl(e.key)
           if (now === e.onlyIfNot || (e.onlyIf !== undefined && now !== e.onlyIf)) continue
         }
-        writeFileSync(path, e.value)
+        writeSysctl(e.key, e.value)
       } catch (err) {
         if (e.optional || (e.ignore?.includes((err as NodeJS.ErrnoException).code ?? '') ?? false)) continue
         throw new Error(`failed to set sysctl ${e.key}=${e.value} in ${ns.path}: ${(err as Error).message}`, { cause: err })

@@ -15,7 +15,8 @@ import { releaseIsolationIfUnused } from './isolation.js'
 import { runStep } from '../../cni/trace.js'
 import { teardownSpoofCheck, spoofCheckNames } from './spoofcheck.js'
 import { teardownMasquerade } from './masquerade.js'
-import { closeHandles, openHandles, type NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
+import { closeHandles, openHandles } from './session.js'
 import { lockRecord, recordPath, removeRecord, type AttachmentRecord } from './attachments.js'
 import { flushConntrack } from './hygiene.js'
 import { recordsDirOf } from './records.js'
@@ -116,7 +117,7 @@ async function deleteContainerInterface (ctx: PluginContext): Promise<void> {
     if (err instanceof NamespaceMissingError) return
     throw err
   }
-  let container: NamespaceHandles | undefined
+  let container: NetlinkHandle | undefined
   try {
     container = openHandles(sandbox)
     try {

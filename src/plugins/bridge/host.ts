@@ -6,20 +6,20 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { isErrno } from '../../netlink/errors.js'
 import { readSysctl, writeSysctl, type NetNamespace } from '../../netlink/netns.js'
 import { IFF_PROMISC } from '../../netlink/route/link.js'
-import { KernelFeatureError, buildSetLinkRequest, buildSetBridgePortRequest, type Link } from '../../netlink/route/links.js'
+import { KernelFeatureError, type Link } from '../../netlink/route/links.js'
 import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import { CniError, ErrUnsupportedField } from '../../cni/errors.js'
 import { goQuote } from '../../cni/json.js'
 import type { BridgeConfig } from './config.js'
 import { wantsVlanFiltering } from './config.js'
-import type { NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
 import type { FamilyGateways } from './gateways.js'
 import { formatIPNet, netContains, parseIPNet, type IPNet } from '../../netlink/addr.js'
 
 /** Host-side sysctl write (in the host handles' namespace); errors are returned, not thrown. */
-function writeHostSysctl (host: NamespaceHandles, key: string, value: string): Error | undefined {
+function writeHostSysctl (host: NetlinkHandle, key: string, value: string): Error | undefined {
   try {
-    writeSysctl(key, value, host.ns)
+    writeSysctl(key, value, host.namespace)
     return undefined
   } catch (err) {
     return err as Error
@@ -49,7 +49,7 @@ function vlanUnsupported (err: unknown, conf: BridgeConfig, what: string): unkno
  * (a new one when the kernel reports all zeros, upstream PR #1265), in
  * every mode, L2 included.
  */
-export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig): Promise<Link> {
+export async function ensureBridge (host: NetlinkHandle, conf: BridgeConfig): Promise<Link> {
   const name = conf.bridge
   const fail = (msg: string, cause?: unknown): Error => new Error(`failed to create bridge ${goQuote(name)}: ${msg}`, { cause })
   let br = await host.links.find(name)
@@ -104,7 +104,7 @@ export async function ensureBridge (host: NamespaceHandles, conf: BridgeConfig):
  * podman#20009, PR #1021), and its MAC pinned. Returns the bridge as it is
  * now.
  */
-async function reconcileBridge (host: NamespaceHandles, br: Link, conf: BridgeConfig): Promise<Link> {
+async function reconcileBridge (host: NetlinkHandle, br: Link, conf: BridgeConfig): Promise<Link> {
   const name = br.name
   if (conf.mtu > 0 && br.mtu !== conf.mtu) {
     try {
@@ -181,7 +181,7 @@ export interface VethPeer {
  * the random host name is retried with a new one; a clash of the peer's name
  * is upstream's error.
  */
-export async function createVethPair (host: NamespaceHandles, peer: VethPeer, mtu: number, beforeCreate?: (hostName: string) => void): Promise<CreatedVeth> {
+export async function createVethPair (host: NetlinkHandle, peer: VethPeer, mtu: number, beforeCreate?: (hostName: string) => void): Promise<CreatedVeth> {
   for (let attempt = 0; attempt < VETH_NAME_TRIES; attempt++) {
     const hostName = randomVethName()
     // The attachment record names the host end before it exists (a killed ADD's veth is then found).
@@ -216,7 +216,7 @@ export async function createVethPair (host: NamespaceHandles, peer: VethPeer, mt
  * thousands of ports that is a multicast storm flooded to every port of the
  * bridge. Setting it before the link goes up means none of it is ever sent.
  */
-export async function attachHostPort (host: NamespaceHandles, bridge: Link, veth: Link, conf: BridgeConfig): Promise<void> {
+export async function attachHostPort (host: NetlinkHandle, bridge: Link, veth: Link, conf: BridgeConfig): Promise<void> {
   const err = writeHostSysctl(host, `net/ipv6/conf/${veth.name}/disable_ipv6`, '1')
   if (err !== undefined && (err as NodeJS.ErrnoException).code !== 'ENOENT') {
     // ENOENT: IPv6 is disabled altogether on this host; nothing to do.
@@ -225,15 +225,13 @@ export async function attachHostPort (host: NamespaceHandles, bridge: Link, veth
   writeHostSysctl(host, `net/ipv6/conf/${veth.name}/accept_ra`, '0')
 
   try {
-    await host.socket.ack(buildSetLinkRequest(veth.index, { master: bridge.index, up: true }),
-      `RTM_NEWLINK set ${veth.name} master ${bridge.name} up`)
+    await host.links.setMaster(veth.index, bridge.index, { up: true })
   } catch (e) {
     throw new Error(`failed to connect ${goQuote(veth.name)} to bridge ${bridge.name}: ${(e as Error).message}`, { cause: e })
   }
 
   try {
-    await host.socket.ack(buildSetBridgePortRequest(veth.index, { hairpin: conf.hairpinMode, isolated: conf.portIsolation }),
-      `RTM_SETLINK AF_BRIDGE ${veth.name} hairpin ${conf.hairpinMode ? 'on' : 'off'} isolated ${conf.portIsolation ? 'on' : 'off'}`)
+    await host.links.setBridgePort(veth.index, { hairpin: conf.hairpinMode, isolated: conf.portIsolation })
   } catch (e) {
     throw new Error(`failed to setup hairpin mode and isolation for ${veth.name}: ${(e as Error).message}`, { cause: e })
   }
@@ -242,7 +240,7 @@ export async function attachHostPort (host: NamespaceHandles, bridge: Link, veth
 }
 
 /** Upstream's VLAN membership of the host port (needs bridge VLAN filtering). */
-async function setupPortVlans (host: NamespaceHandles, veth: Link, conf: BridgeConfig): Promise<void> {
+async function setupPortVlans (host: NetlinkHandle, veth: Link, conf: BridgeConfig): Promise<void> {
   const trunk = conf.trunkVlans
   if (conf.vlan === 0 && trunk.length === 0) return
   const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
@@ -271,7 +269,7 @@ async function setupPortVlans (host: NamespaceHandles, veth: Link, conf: BridgeC
  * address is added. (Upstream then pins the bridge's MAC; ensureBridge has
  * done that already.)
  */
-export async function ensureGatewayAddress (host: NamespaceHandles, bridge: Link, family: 4 | 6, gw: IPNet, forceAddress: boolean): Promise<void> {
+export async function ensureGatewayAddress (host: NetlinkHandle, bridge: Link, family: 4 | 6, gw: IPNet, forceAddress: boolean): Promise<void> {
   const text = formatIPNet(gw)
   const addrs = await host.addresses.list({ index: bridge.index, family: family === 4 ? AF_INET : AF_INET6 })
   for (const a of addrs) {
@@ -315,7 +313,7 @@ export function enableForwarding (family: 4 | 6, ns?: NetNamespace): void {
  * Created once, then reused. (Needs bridge VLAN filtering, so it cannot run
  * on a kernel without it: the port VLAN of the container fails first.)
  */
-export async function ensureVlanInterface (host: NamespaceHandles, bridge: Link, conf: BridgeConfig): Promise<Link> {
+export async function ensureVlanInterface (host: NetlinkHandle, bridge: Link, conf: BridgeConfig): Promise<Link> {
   const name = `${bridge.name}.${conf.vlan}`
   const existing = await host.links.find(name)
   if (existing !== undefined) return existing
@@ -336,7 +334,7 @@ export async function ensureVlanInterface (host: NamespaceHandles, bridge: Link,
  * with an access VLAN) and turns forwarding on where there are gateways.
  * Returns the VLAN gateway interface when one is used (a 4th result interface).
  */
-export async function setupGateways (host: NamespaceHandles, bridge: Link, plan: readonly FamilyGateways[], conf: BridgeConfig): Promise<Link | undefined> {
+export async function setupGateways (host: NetlinkHandle, bridge: Link, plan: readonly FamilyGateways[], conf: BridgeConfig): Promise<Link | undefined> {
   let vlanLink: Link | undefined
   for (const fam of plan) {
     for (const gw of fam.gateways) {
@@ -359,7 +357,7 @@ export async function setupGateways (host: NamespaceHandles, bridge: Link, plan:
         throw new Error(`failed to set bridge addr: ${(err as Error).message}`, { cause: err })
       }
     }
-    if (fam.gateways.length > 0) enableForwarding(fam.family, host.ns)
+    if (fam.gateways.length > 0) enableForwarding(fam.family, host.namespace)
   }
   return vlanLink
 }
@@ -368,7 +366,7 @@ export async function setupGateways (host: NamespaceHandles, bridge: Link, plan:
 export const PORT_STATE_RETRIES_MS = [0, 50, 500, 1000, 1000]
 
 /** Waits until the host veth is operationally up; returns its last state (for its MAC). */
-export async function waitPortUp (host: NamespaceHandles, index: number): Promise<Link> {
+export async function waitPortUp (host: NetlinkHandle, index: number): Promise<Link> {
   let link: Link | undefined
   for (const ms of PORT_STATE_RETRIES_MS) {
     if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms))

@@ -22,7 +22,7 @@ import { ConntrackService } from '../../netlink/conntrack/service.js'
 import { isErrno } from '../../netlink/errors.js'
 import { isIPv4Text } from '../../netlink/addr.js'
 import { readSysctl, writeSysctl } from '../../netlink/netns.js'
-import { NeighbourService } from '../../netlink/route/neighbours.js'
+import type { NeighbourService } from '../../netlink/route/neighbours.js'
 import type { AddState } from './add.js'
 import type { AttachmentRecord } from './attachments.js'
 
@@ -60,7 +60,7 @@ export async function ipReuseHygiene (s: AddState): Promise<void> {
     if (vlanLink !== undefined) indexes.push(vlanLink.index)
   }
   try {
-    const deleted = await flushNeighbours(new NeighbourService(s.host.socket), indexes, addresses)
+    const deleted = await flushNeighbours(s.host.neighbours, indexes, addresses)
     if (deleted.length > 0) s.ctx.log.info(`deleted stale neighbour entries: ${deleted.join(', ')}`)
   } catch (err) {
     throw new Error(`failed to delete stale neighbour entries for ${addresses.join(', ')}: ${(err as Error).message}`, { cause: err })

@@ -8,7 +8,7 @@ import { RTN_UNICAST, RT_SCOPE_HOST, RT_TABLE_MAIN, type Route } from '../../net
 import { IFF_LOOPBACK } from '../../netlink/route/link.js'
 import type { Logger } from '../../cni/skel.js'
 import { isErrno } from '../../netlink/errors.js'
-import type { NamespaceHandles } from './session.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
 
 export const FALLBACK_MTU = 1500
 
@@ -21,7 +21,7 @@ function exits (r: Route): number[] {
 }
 
 /** The main table's routes of a family; none when the namespace never had one (the kernel answers ENOENT then). */
-async function mainRoutes (host: NamespaceHandles, family: number): Promise<Route[]> {
+async function mainRoutes (host: NetlinkHandle, family: number): Promise<Route[]> {
   try {
     return await host.routes.list({ family, table: RT_TABLE_MAIN })
   } catch (err) {
@@ -37,7 +37,7 @@ export interface AutoMTU {
 }
 
 /** Finds the default-route interface's MTU in the host handles' namespace. */
-export async function defaultRouteMTU (host: NamespaceHandles): Promise<AutoMTU> {
+export async function defaultRouteMTU (host: NetlinkHandle): Promise<AutoMTU> {
   for (const family of [AF_INET, AF_INET6]) {
     const routes = (await mainRoutes(host, family))
       .filter(r => DEFAULT_DST.has(r.dst) && r.type === RTN_UNICAST && r.scope !== RT_SCOPE_HOST)
@@ -54,7 +54,7 @@ export async function defaultRouteMTU (host: NamespaceHandles): Promise<AutoMTU>
 }
 
 /** The MTU "auto" stands for, logged (a warning when it falls back to 1500). */
-export async function resolveAutoMTU (host: NamespaceHandles, log: Logger): Promise<number> {
+export async function resolveAutoMTU (host: NetlinkHandle, log: Logger): Promise<number> {
   const r = await defaultRouteMTU(host)
   if (r.from === undefined) log.warn(`mtu "auto": no default route leaves by an interface other than lo; using ${FALLBACK_MTU}`)
   else log.debug(`mtu "auto": ${r.mtu}, the MTU of ${r.from} (default route)`)

@@ -25,6 +25,7 @@ import { isErrno } from '../../netlink/errors.js'
 import type { NetNamespace } from '../../netlink/netns.js'
 import { attachmentsDir, listRecords, lockRecord, type AttachmentRecord, type RecordLock } from './attachments.js'
 import { appendMasqInstance, appendMasqLayout, masqInstanceProblems, masqLayoutProblems, masqSnapshot } from './masquerade.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
 import { closeHandles, openHandles } from './session.js'
 import { appendSpoofBase, appendSpoofInstance, spoofBaseProblems, spoofCheckNames, spoofInstanceProblems, spoofSnapshot } from './spoofcheck.js'
 
@@ -108,7 +109,7 @@ export async function reconcile (options: ReconcileOptions = {}): Promise<Reconc
   return report
 }
 
-async function reconcileChunk (nft: NftService, host: ReturnType<typeof openHandles>, paths: readonly string[], dryRun: boolean, report: ReconcileReport): Promise<void> {
+async function reconcileChunk (nft: NftService, host: NetlinkHandle, paths: readonly string[], dryRun: boolean, report: ReconcileReport): Promise<void> {
   const locks: RecordLock[] = []
   try {
     // Lock what is live; skip the rest.

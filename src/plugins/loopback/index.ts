@@ -10,16 +10,14 @@ import type { Plugin, PluginContext } from '../../cni/skel.js'
 import { CniError, ErrInvalidEnvironmentVariables } from '../../cni/errors.js'
 import type { Result } from '../../cni/result.js'
 import { NetNamespace, NamespaceMissingError, NotANamespaceError } from '../../netlink/netns.js'
-import { NetlinkSocket } from '../../netlink/socket.js'
-import { LinkService } from '../../netlink/route/links.js'
-import { AddressService } from '../../netlink/route/addresses.js'
+import { NetlinkHandle } from '../../netlink/handle.js'
 
 const LOOPBACK = 'lo'
 // The kernel gives lo index 1 in every namespace (LOOPBACK_IFINDEX): no lookup needed.
 const LOOPBACK_INDEX = 1
 
-/** One socket inside CNI_NETNS for the whole command. */
-function openSandboxSocket (ctx: PluginContext): NetlinkSocket {
+/** One handle (one socket) inside CNI_NETNS for the whole command. */
+function openSandbox (ctx: PluginContext): NetlinkHandle {
   const netns = ctx.netns
   let ns: NetNamespace
   try {
@@ -31,7 +29,7 @@ function openSandboxSocket (ctx: PluginContext): NetlinkSocket {
     throw err
   }
   try {
-    return NetlinkSocket.open({ namespace: ns })
+    return NetlinkHandle.open(ns)
   } finally {
     ns.close() // the socket keeps its namespace; the fd is no longer needed
   }
@@ -40,28 +38,24 @@ function openSandboxSocket (ctx: PluginContext): NetlinkSocket {
 async function add (ctx: PluginContext): Promise<Result> {
   // A chained loopback passes the previous result on unchanged.
   const prev = ctx.prevResult
-  const sock = openSandboxSocket(ctx)
+  const h = openSandbox(ctx)
   try {
-    const links = new LinkService(sock)
-    const addresses = new AddressService(sock)
     // Both requests go out at once; the kernel handles them in order, so the
     // dump sees the addresses lo gets when it comes up.
-    const [, addrs] = await Promise.all([links.setUp(LOOPBACK_INDEX), addresses.list({ index: LOOPBACK_INDEX })])
+    const [, addrs] = await Promise.all([h.links.setUp(LOOPBACK_INDEX), h.addresses.list({ index: LOOPBACK_INDEX })])
     for (const a of addrs) {
       if (!isLoopbackAddress(a.address)) throw new Error(`loopback interface found with non-loopback address ${JSON.stringify(a.address)}`)
     }
     if (prev !== undefined) return prev
-    const v4 = addrs.find(a => a.family === 2)
-    const v6 = addrs.find(a => a.family === 10)
-    const result: Result = {
+    // The first address of each family, IPv4 first.
+    const firsts = [addrs.find(a => a.family === 2), addrs.find(a => a.family === 10)]
+    return {
       cniVersion: '1.1.0', // built as 1.1; the skel converts it to the config's version
       interfaces: [{ name: LOOPBACK, mac: '00:00:00:00:00:00', sandbox: ctx.netns }],
-      ips: []
+      ips: firsts.filter(a => a !== undefined).map(a => ({ interface: 0, address: a.cidr }))
     }
-    for (const a of [v4, v6]) if (a !== undefined) result.ips!.push({ interface: 0, address: a.cidr })
-    return result
   } finally {
-    sock.close()
+    h.close()
   }
 }
 
@@ -74,26 +68,26 @@ async function del (ctx: PluginContext): Promise<void> {
     if (err instanceof NamespaceMissingError) return // already gone: DEL succeeds
     throw err
   }
-  let sock: NetlinkSocket
+  let h: NetlinkHandle
   try {
-    sock = NetlinkSocket.open({ namespace: ns })
+    h = NetlinkHandle.open(ns)
   } finally {
     ns.close()
   }
   try {
-    await new LinkService(sock).setDown(LOOPBACK_INDEX)
+    await h.links.setDown(LOOPBACK_INDEX)
   } finally {
-    sock.close()
+    h.close()
   }
 }
 
 async function check (ctx: PluginContext): Promise<void> {
-  const sock = openSandboxSocket(ctx)
+  const h = openSandbox(ctx)
   try {
-    const lo = await new LinkService(sock).get(LOOPBACK_INDEX)
+    const lo = await h.links.get(LOOPBACK_INDEX)
     if (!lo.up) throw new Error('loopback interface is down')
   } finally {
-    sock.close()
+    h.close()
   }
 }
 
