@@ -4,7 +4,7 @@ import t from 'tap'
 import { calcGateways } from '../../src/plugins/bridge/gateways.js'
 import { canonicalPrefix, firstHost, formatAddress, formatIPNet, isDefaultRoute, netContains, parseIPNet } from '../../src/netlink/addr.js'
 import { createVethPair, randomVethName } from '../../src/plugins/bridge/host.js'
-import { runSteps, type AddState, type AddStep } from '../../src/plugins/bridge/add.js'
+import { runSteps, type Step, type StepInput } from '../../src/plugins/bridge/steps.js'
 import { NetlinkError } from '../../src/netlink/errors.js'
 import type { IPConfig, Route } from '../../src/cni/result.js'
 
@@ -82,12 +82,16 @@ t.test('veth names: veth + 8 hex, a clash of the host name is retried, a contain
 t.test('the step runner undoes done steps in reverse and rethrows the failure', async t => {
   const log: string[] = []
   const warnings: string[] = []
-  const state = { ctx: { env: {}, log: { debug: () => {}, warn: (m: string) => warnings.push(m) } } } as unknown as AddState
-  const step = (name: string, opts: { fail?: boolean, undo?: boolean, undoFails?: boolean, skip?: boolean } = {}): AddStep => ({
+  const state: StepInput = { ctx: { env: {}, log: { debug: () => {}, warn: (m: string) => warnings.push(m) } } }
+  const step = (name: string, opts: { fail?: boolean, undo?: boolean, undoFails?: boolean, skip?: boolean } = {}): Step => ({
     name,
     ...(opts.skip === true ? { when: () => false } : {}),
-    run: async () => { log.push(`run ${name}`); if (opts.fail === true) throw new Error(`${name} failed`) },
-    ...(opts.undo === true ? { undo: async () => { log.push(`undo ${name}`); if (opts.undoFails === true) throw new Error('undo broke') } } : {})
+    run: async (_s, onUndo) => {
+      // The undo is registered before the work, as a step whose failure may leave half of it done.
+      if (opts.undo === true) onUndo(async () => { log.push(`undo ${name}`); if (opts.undoFails === true) throw new Error('undo broke') })
+      log.push(`run ${name}`)
+      if (opts.fail === true) throw new Error(`${name} failed`)
+    }
   })
   const steps = [step('a', { undo: true }), step('b'), step('skipped', { skip: true, undo: true }), step('c', { undo: true, undoFails: true }), step('d', { undo: true, fail: true }), step('e', { undo: true })]
   await t.rejects(runSteps(steps, state), { message: 'd failed' })
@@ -99,7 +103,7 @@ t.test('the step runner undoes done steps in reverse and rethrows the failure', 
   t.same(log, ['run x', 'run y'], 'no undo on success')
 
   log.length = 0
-  const injected = { ...state, ctx: { ...state.ctx, env: { TSCNI_FAIL_AFTER_STEP: 'y' } } } as unknown as AddState
+  const injected: StepInput = { ...state, ctx: { ...state.ctx, env: { TSCNI_FAIL_AFTER_STEP: 'y' } } }
   await t.rejects(runSteps([step('x', { undo: true }), step('y', { undo: true }), step('z', { undo: true })], injected), { message: /failing after step y as TSCNI_FAIL_AFTER_STEP asks/ })
   t.same(log, ['run x', 'run y', 'undo y', 'undo x'], 'TSCNI_FAIL_AFTER_STEP fails right after the named step and undoes it all')
 })

@@ -51,7 +51,7 @@ export interface AttachmentRecord {
   /** The host end of the veth pair (named before it is created). */
   hostVeth: string
   /** The container interface's MAC (ready records). */
-  containerMac?: string
+  containerMac?: string | undefined
   /** The attachment's addresses, CIDR text (ready records of L3 networks). */
   ips: string[]
   /** Whether the attachment has masquerade rules, and spoof-check rules. */

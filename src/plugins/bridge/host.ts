@@ -171,7 +171,7 @@ export interface CreatedVeth {
 export interface VethPeer {
   name: string
   namespace?: NetNamespace
-  mac?: string
+  mac?: string | undefined
 }
 
 /**

@@ -18,12 +18,15 @@
 //  - DEL: conntrack entries whose original or reply tuple holds a released
 //    address are deleted (conntrack.ts).
 import type { PluginContext } from '../../cni/skel.js'
+import type { IPConfig } from '../../cni/result.js'
 import { ConntrackService } from '../../netlink/conntrack/service.js'
 import { isErrno } from '../../netlink/errors.js'
 import { isIPv4Text } from '../../netlink/addr.js'
-import { readSysctl, writeSysctl } from '../../netlink/netns.js'
+import type { NetlinkHandle } from '../../netlink/handle.js'
+import { readSysctl, writeSysctl, type NetNamespace } from '../../netlink/netns.js'
 import type { NeighbourService } from '../../netlink/route/neighbours.js'
-import type { AddState } from './add.js'
+import type { Link } from '../../netlink/route/links.js'
+import type { BridgeConfig } from './config.js'
 import type { AttachmentRecord } from './attachments.js'
 
 /** "10.1.0.2/24" → "10.1.0.2". */
@@ -50,13 +53,26 @@ export async function flushNeighbours (neigh: NeighbourService, indexes: readonl
   return deleted
 }
 
+/** The container's addresses, from IPAM. */
+interface Addresses { ips: ReadonlyArray<Pick<IPConfig, 'address'>> }
+
+/** What the ADD step "neighbours" works on. */
+export interface HygieneInput {
+  ctx: Pick<PluginContext, 'ifname' | 'log'>
+  conf: Pick<BridgeConfig, 'vlan'>
+  host: NetlinkHandle
+  sandbox: NetNamespace
+  bridge: Link
+  ipam: Addresses
+}
+
 /** The ADD step "neighbours": stale host entries out, ndisc_notify on in the container. */
-export async function ipReuseHygiene (s: AddState): Promise<void> {
-  const addresses = (s.result.ips ?? []).map(ip => addressOf(ip.address))
+export async function ipReuseHygiene (s: HygieneInput): Promise<void> {
+  const addresses = s.ipam.ips.map(ip => addressOf(ip.address))
   if (addresses.length === 0) return
-  const indexes = [s.bridge!.index]
+  const indexes = [s.bridge.index]
   if (s.conf.vlan !== 0) {
-    const vlanLink = await s.host.links.find(`${s.bridge!.name}.${s.conf.vlan}`)
+    const vlanLink = await s.host.links.find(`${s.bridge.name}.${s.conf.vlan}`)
     if (vlanLink !== undefined) indexes.push(vlanLink.index)
   }
   try {
@@ -78,17 +94,28 @@ export async function ipReuseHygiene (s: AddState): Promise<void> {
 /** Upstream-style retries while the bridge port is not forwarding yet (ms between reads). */
 const FORWARDING_RETRIES_MS = [0, 10, 50, 100, 200]
 
+/** What the ADD step "announce" works on. */
+export interface AnnounceInput {
+  ctx: Pick<PluginContext, 'ifname'>
+  host: NetlinkHandle
+  container: NetlinkHandle
+  /** The host end as last read. */
+  hostVeth: Link
+  containerLink: Link
+  ipam: Addresses
+}
+
 /** The ADD step "announce" (see the header): after the port forwards, the container's MAC set to itself. */
-export async function announce (s: AddState): Promise<void> {
-  const mac = s.containerLink?.mac
-  if (mac === undefined || (s.result.ips ?? []).length === 0) return
+export async function announce (s: AnnounceInput): Promise<void> {
+  const mac = s.containerLink.mac
+  if (mac === undefined || s.ipam.ips.length === 0) return
   for (const ms of FORWARDING_RETRIES_MS) {
     if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms))
-    const port = ms === 0 ? s.hostVeth : await s.host.links.get(s.hostVeth!.index)
-    if (port?.bridgePort?.state === undefined || port.bridgePort.state === 'forwarding') break
+    const port = ms === 0 ? s.hostVeth : await s.host.links.get(s.hostVeth.index)
+    if (port.bridgePort?.state === undefined || port.bridgePort.state === 'forwarding') break
   }
   try {
-    await s.container.links.setMAC(s.containerLink!.index, mac)
+    await s.container.links.setMAC(s.containerLink.index, mac)
   } catch (err) {
     throw new Error(`failed to announce ${JSON.stringify(s.ctx.ifname)} (gratuitous ARP / unsolicited NA): ${(err as Error).message}`, { cause: err })
   }

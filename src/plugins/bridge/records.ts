@@ -2,7 +2,7 @@
 // writes the record before the veth exists and again when done, its
 // rollback removes it; DEL and GC read it to undo what a killed ADD left.
 import type { PluginContext } from '../../cni/skel.js'
-import type { AddState } from './add.js'
+import type { BridgeConfig } from './config.js'
 import { RECORD_VERSION, attachmentsDir, recordPath, removeRecord, writeRecord, type AttachmentRecord } from './attachments.js'
 
 /** writeRecord with an error that says which record could not be written. */
@@ -19,48 +19,48 @@ export function recordsDirOf (ctx: Pick<PluginContext, 'env' | 'caller'>): strin
   return attachmentsDir(ctx.env, ctx.caller)
 }
 
-/** Called just before the veth pair is created, with the host end's name to be: the "adding" record. */
-export function writeAddingRecord (s: AddState, hostVeth: string): AttachmentRecord {
-  const now = new Date().toISOString()
-  const record: AttachmentRecord = {
+/** What the records of one ADD are made from. */
+export interface AddRecordSource {
+  ctx: Pick<PluginContext, 'name' | 'containerId' | 'ifname' | 'netns' | 'env' | 'caller'>
+  conf: Pick<BridgeConfig, 'bridge' | 'ipMasq' | 'macspoofchk'>
+  /** ipam.type is set. */
+  l3: boolean
+}
+
+/** What the "ready" record adds: the addresses and the container's MAC (for the reconciler to put the rules back). */
+interface Ready { ips: string[], containerMac: string | undefined }
+
+function addRecord (s: AddRecordSource, hostVeth: string, created: string, ready?: Ready): AttachmentRecord {
+  return {
     version: RECORD_VERSION,
     plugin: 'bridge',
     network: s.ctx.name,
     containerID: s.ctx.containerId,
     ifname: s.ctx.ifname,
     netns: s.ctx.netns,
-    state: 'adding',
+    state: ready === undefined ? 'adding' : 'ready',
     bridge: s.conf.bridge,
     hostVeth,
-    ips: [],
+    ips: ready?.ips ?? [],
     ipMasq: s.l3 && s.conf.ipMasq,
     macspoofchk: s.conf.macspoofchk,
-    created: s.record?.created ?? now,
-    updated: now
+    created,
+    updated: new Date().toISOString(),
+    containerMac: ready?.containerMac
   }
-  write(recordsDirOf(s.ctx), record)
-  return record
+}
+
+/** Called just before the veth pair is created, with the host end's name to be: the "adding" record. */
+export function writeAddingRecord (s: AddRecordSource, hostVeth: string, created: string): void {
+  write(recordsDirOf(s.ctx), addRecord(s, hostVeth, created))
 }
 
 /** The last step of ADD: the record as "ready", with what the reconciler needs to put the rules back. */
-export function writeReadyRecord (s: AddState): void {
-  const base = s.record ?? writeAddingRecord(s, s.hostVeth!.name)
-  const record: AttachmentRecord = {
-    ...base,
-    state: 'ready',
-    hostVeth: s.hostVeth!.name,
-    ips: (s.result.ips ?? []).map(ip => ip.address),
-    updated: new Date().toISOString()
-  }
-  const mac = s.containerLink?.mac
-  if (mac !== undefined) record.containerMac = mac
-  write(recordsDirOf(s.ctx), record)
-  s.record = record
+export function writeReadyRecord (s: AddRecordSource, hostVeth: string, created: string, ready: Ready): void {
+  write(recordsDirOf(s.ctx), addRecord(s, hostVeth, created, ready))
 }
 
 /** The rollback of a failed ADD, once its veth is gone. */
-export function dropAddRecord (s: AddState): void {
-  if (s.record === undefined) return
-  removeRecord(recordPath(recordsDirOf(s.ctx), s.ctx.name, s.ctx.containerId, s.ctx.ifname))
-  delete s.record
+export function dropAddRecord (ctx: AddRecordSource['ctx']): void {
+  removeRecord(recordPath(recordsDirOf(ctx), ctx.name, ctx.containerId, ctx.ifname))
 }
