@@ -40,7 +40,7 @@ const LEVELS: Record<AgentLogLevel, number> = { error: 0, warn: 1, info: 2, debu
 export interface AgentOptions {
   socket?: string
   /** Log lines go here (appended), else to stderr. */
-  logFile?: string
+  logFile?: string | undefined
   logLevel?: AgentLogLevel
   maxInFlight?: number
   /** Connections open at once (reading, waiting or running); more are closed at once. */
@@ -62,7 +62,7 @@ interface Counters {
 
 export class Agent {
   readonly socketPath: string
-  private readonly options: Required<Omit<AgentOptions, 'logFile' | 'socket'>> & { logFile?: string }
+  private readonly options: Required<Omit<AgentOptions, 'logFile' | 'socket'>> & Pick<AgentOptions, 'logFile'>
   private server: Server | undefined
   private readonly started = Date.now()
   private inFlight = 0
@@ -82,7 +82,7 @@ export class Agent {
       maxConnections: options.maxConnections ?? 1024,
       readTimeoutMs: options.readTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 120_000,
-      ...(options.logFile !== undefined ? { logFile: options.logFile } : {})
+      logFile: options.logFile
     }
     // Our own host-local, found on CNI_PATH, runs in process (as in the exec'd bridge).
     registerInProcessPlugin('host-local', pluginHandler(hostLocal))

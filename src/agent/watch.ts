@@ -70,10 +70,9 @@ class HostWatch {
     private readonly owner: Watcher, private readonly describe: string) {
     this.key = key
     this.dirFd = dirFd
-    const ns = netns !== undefined ? { namespace: netns } : {}
-    this.nft = new Subscription<true>(nftDeletion, { protocol: NETLINK_NETFILTER, groups: [NFNLGRP_NFTABLES], receiveBufferSize: 1 << 20, ...ns })
+    this.nft = new Subscription<true>(nftDeletion, { protocol: NETLINK_NETFILTER, groups: [NFNLGRP_NFTABLES], receiveBufferSize: 1 << 20, namespace: netns })
     try {
-      this.links = subscribeRouteEvents(['link'], { ...ns, receiveBufferSize: 1 << 20 })
+      this.links = subscribeRouteEvents(['link'], { namespace: netns, receiveBufferSize: 1 << 20 })
     } catch (err) {
       this.nft.close()
       throw err
@@ -130,7 +129,7 @@ class HostWatch {
   async pass (): Promise<void> {
     let report: ReconcileReport
     try {
-      report = await reconcile({ recordsDir: this.recordsDir, ...(this.netns !== undefined ? { netns: this.netns } : {}) })
+      report = await reconcile({ recordsDir: this.recordsDir, netns: this.netns })
     } catch (err) {
       this.owner.counters.errors++
       this.owner.log('error', `${this.describe}: reconcile failed: ${(err as Error).message}`)

@@ -101,7 +101,7 @@ export function findInPath (plugin: string, paths: readonly string[], caller: Ca
 export async function execPlugin (path: string, command: string, stdin: Uint8Array, env: NodeJS.ProcessEnv, options: DelegateOptions = {}): Promise<Buffer> {
   const childEnv: NodeJS.ProcessEnv = { ...env, CNI_COMMAND: command }
   const stderrSink = options.stderr ?? ((text: string) => { process.stderr.write(text) })
-  let run: { stdout: Buffer, stderr: Buffer, failure?: string }
+  let run: PluginRun
   const caller = options.caller ?? LOCAL_CALLER
   const handler = inProcess.size > 0 ? inProcessHandlerFor(caller.path(path)) : undefined
   if (handler === undefined && !caller.local) {
@@ -110,7 +110,7 @@ export async function execPlugin (path: string, command: string, stdin: Uint8Arr
   }
   if (handler !== undefined) {
     let stderr = ''
-    const r = await handler({ env: childEnv, stdin, stderr: t => { stderr += t }, ...(options.caller !== undefined ? { caller: options.caller } : {}) })
+    const r = await handler({ env: childEnv, stdin, stderr: t => { stderr += t }, caller: options.caller })
     const stdout = typeof r.stdout === 'string' ? Buffer.from(r.stdout) : Buffer.from(r.stdout)
     run = { stdout, stderr: Buffer.from(stderr), failure: r.exitCode === 0 ? undefined : `exit status ${r.exitCode}` }
   } else {
@@ -155,7 +155,10 @@ const GO_EXEC_ERRNO_TEXT: Record<string, string> = {
   ENOMEM: 'cannot allocate memory'
 }
 
-async function spawnPlugin (path: string, env: NodeJS.ProcessEnv, stdin: Uint8Array): Promise<{ stdout: Buffer, stderr: Buffer, failure?: string }> {
+/** What a plugin run printed, and why it failed (undefined: it did not). */
+interface PluginRun { stdout: Buffer, stderr: Buffer, failure: string | undefined }
+
+async function spawnPlugin (path: string, env: NodeJS.ProcessEnv, stdin: Uint8Array): Promise<PluginRun> {
   const { spawn } = await import('node:child_process')
   return await new Promise(resolve => {
     const out: Buffer[] = []

@@ -89,7 +89,7 @@ export interface PluginIO {
   stdout: (text: string) => void
   stderr: (text: string) => void
   /** The caller, when not this process (the agent serves another one). Default LOCAL_CALLER. */
-  caller?: Caller
+  caller?: Caller | undefined
   /**
    * Whether a bad environment may read stdin to put the config's version in
    * its error (default true). False when stdin is a terminal: a person
@@ -235,7 +235,7 @@ export function pluginHandler (plugin: Plugin): (req: { env: NodeJS.ProcessEnv, 
       stdin: req.stdin,
       stdout: t => { stdout += t },
       stderr: req.stderr,
-      ...(req.caller !== undefined ? { caller: req.caller } : {})
+      caller: req.caller
     })
     return { exitCode, stdout }
   }

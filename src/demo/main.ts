@@ -68,7 +68,7 @@ interface DemoPod {
   node: DemoNode
   nsName: string
   containerId: string
-  address?: string
+  address?: string | undefined
   agent?: NamespaceAgent
   /** The runtime that wired it (its CHECK needs the cached result). */
   runtime?: CniRuntime

@@ -20,13 +20,13 @@ import { Worker } from 'node:worker_threads'
 export interface ProbeResult {
   ok: boolean
   /** The label of the listener that answered, when one did. */
-  answeredBy?: string
+  answeredBy?: string | undefined
   /** The client's source address as the connection used it. */
-  localAddress?: string
+  localAddress?: string | undefined
   /** The client's address as the listener saw it (after any NAT on the way). */
-  seenFrom?: string
+  seenFrom?: string | undefined
   durationMs: number
-  error?: string
+  error?: string | undefined
 }
 
 interface Reply { id: number, ok: boolean, error?: string, [key: string]: unknown }

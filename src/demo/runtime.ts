@@ -53,9 +53,9 @@ export interface RuntimeConf {
   netns: string
   ifName: string
   /** CNI_ARGS pairs, joined as K=V;K=V. */
-  args?: ReadonlyArray<readonly [string, string]>
+  args?: ReadonlyArray<readonly [string, string]> | undefined
   /** Capability values (portMappings, ips, mac…), given to plugins that declare them. */
-  capabilityArgs?: Record<string, unknown>
+  capabilityArgs?: Record<string, unknown> | undefined
 }
 
 export interface Attachment { containerID: string, ifname: string }
@@ -80,7 +80,7 @@ export class CniPluginError extends Error {
   readonly stderr: string
 
   constructor (init: {
-    plugin: string, command: CniCommand, code: number, msg: string, details?: string
+    plugin: string, command: CniCommand, code: number, msg: string, details?: string | undefined
     exitCode: number | null, signal: NodeJS.Signals | null, stderr: string
   }) {
     const what = init.code !== 0 ? `error ${init.code}: ${init.msg}` : init.msg
@@ -105,8 +105,8 @@ export interface CachedAttachment {
   result: CniResult
   /** The list as given to ADD, for the synthesised DEL of a GC. */
   list: NetworkConfigList
-  args?: ReadonlyArray<readonly [string, string]>
-  capabilityArgs?: Record<string, unknown>
+  args?: ReadonlyArray<readonly [string, string]> | undefined
+  capabilityArgs?: Record<string, unknown> | undefined
 }
 
 /** An in-memory result cache keyed by network, container id and interface. */
@@ -397,7 +397,7 @@ export class CniRuntime {
 export function buildPluginConfig (
   list: NetworkConfigList,
   plugin: PluginConfig,
-  with_: { prevResult?: CniResult, rt?: RuntimeConf }
+  with_: { prevResult?: CniResult | undefined, rt?: RuntimeConf }
 ): Record<string, unknown> {
   const config: Record<string, unknown> = { ...plugin, name: list.name, cniVersion: list.cniVersion }
   if (with_.prevResult !== undefined) config.prevResult = with_.prevResult

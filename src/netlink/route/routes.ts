@@ -74,7 +74,7 @@ export interface RouteSpec {
   dst: string
   /** AF_INET / AF_INET6 / AF_MPLS; needed only for "default" without a gateway (AF_INET then) and for MPLS routes. */
   family?: number
-  gateway?: string
+  gateway?: string | undefined
   /** A gateway of another family (RTA_VIA): `via inet6 fe80::1` on an IPv4 route, `via inet 10.0.0.1` or `via link MAC` on an MPLS route. */
   via?: RouteVia
   /** MPLS routes: the label stack swapped in (RTA_NEWDST, `as 200/300`). */
@@ -86,9 +86,9 @@ export interface RouteSpec {
   /** Output interface index. */
   oif?: number
   /** Metric (RTA_PRIORITY). */
-  priority?: number
+  priority?: number | undefined
   /** Table id; RT_TABLE_MAIN by default. Ids above 255 go to RTA_TABLE with rtm_table RT_TABLE_UNSPEC, as iproute2 sends. */
-  table?: number
+  table?: number | undefined
   /** RTPROT_*; RTPROT_BOOT by default for add (as iproute2 and the CNI plugins). */
   protocol?: number
   /** RT_SCOPE_*; by default link for a unicast route without a gateway, host for local routes, else universe. */

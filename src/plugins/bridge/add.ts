@@ -157,10 +157,10 @@ const ADD = Steps.for<AddInput>()
       isOperUp: async () => (await s.container.links.get(c.index)).operstate === 'up'
     }, result, s.conf.enabledad, s.conf.enableSlaac)
   })
-  .thenIf('gateway', { needs: ['ipam'], when: s => s.conf.isGateway }, async s => {
-    const vlanLink = await setupGateways(s.host, s.bridge, [s.ipam.plan.v4, s.ipam.plan.v6], s.conf)
-    return vlanLink !== undefined ? { vlanLink } : {}
-  })
+  // With an access VLAN, the gateway interface `<bridge>.<vlan>` (a 4th result interface).
+  .thenIf('gateway', { needs: ['ipam'], when: s => s.conf.isGateway }, async s => ({
+    vlanLink: await setupGateways(s.host, s.bridge, [s.ipam.plan.v4, s.ipam.plan.v6], s.conf)
+  }))
   // The container end is down with disableContainerInterface: no carrier to wait for.
   .then('port state', async s => ({
     hostVeth: s.conf.disableContainerInterface ? await s.host.links.get(s.hostVeth.index) : await waitPortUp(s.host, s.hostVeth.index)

@@ -173,10 +173,10 @@ export async function configureContainer (c: ContainerSide, result: Result, enab
     try {
       await c.routes.create({
         dst: r.dst,
-        ...(gw !== undefined ? { gateway: gw } : {}),
+        gateway: gw,
         oif: c.index,
-        ...(r.priority !== undefined && r.priority > 0 ? { priority: r.priority } : {}),
-        ...(r.table !== undefined ? { table: r.table } : {}),
+        priority: (r.priority ?? 0) > 0 ? r.priority : undefined,
+        table: r.table,
         scope,
         protocol: RTPROT_BOOT
       })

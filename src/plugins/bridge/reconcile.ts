@@ -33,7 +33,7 @@ export interface ReconcileOptions {
   /** The records directory; default `attachmentsDir(process.env)` (TSCNI_STATE_DIR or /run/tscni, + /attachments). */
   recordsDir?: string
   /** The network namespace the records' host side lives in; undefined: this thread's. */
-  netns?: NetNamespace
+  netns?: NetNamespace | undefined
   /** Only the records of these networks (default: all). */
   networks?: readonly string[]
   /** Report what would be repaired; change nothing. */
