@@ -105,7 +105,7 @@ export async function configureContainer (c: ContainerSide, result: Result, enab
   const ips = (result.ips ?? []).filter(ipc => {
     if (ipc.interface === undefined) return false
     const i = ipc.interface
-    if (i < 0 || i >= interfaces.length || interfaces[i]!.name !== ifname) {
+    if (i < 0 || i >= interfaces.length || interfaces[i]?.name !== ifname) {
       throw new Error(`failed to add IP addr ${ipc.address} to ${JSON.stringify(ifname)}: invalid interface index`)
     }
     return true

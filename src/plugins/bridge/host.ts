@@ -149,7 +149,7 @@ function urandom (n: number): Buffer {
 /** A random unicast, locally administered MAC (as the kernel's eth_random_addr). */
 export function randomMAC (): string {
   const b = urandom(6)
-  b[0] = (b[0]! & 0xfe) | 0x02
+  b.writeUInt8((b.readUInt8(0) & 0xfe) | 0x02, 0)
   return [...b].map(x => x.toString(16).padStart(2, '0')).join(':')
 }
 
