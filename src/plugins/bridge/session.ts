@@ -29,6 +29,11 @@ export function openHandles (namespace?: NetNamespace, options: { strictCheck?: 
   return h
 }
 
+/**
+ * Closes the handles, or gives a kept socket back to its warm set (open and
+ * idle). A handle's conntrack socket is never opened by the plugins (DEL's
+ * flush opens its own), so a kept socket leaves nothing else open.
+ */
 export function closeHandles (...handles: Array<NetlinkHandle | undefined>): void {
   for (const h of handles) {
     if (h === undefined) continue
