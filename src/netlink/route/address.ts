@@ -1,9 +1,9 @@
 // RTM_NEWADDR / RTM_DELADDR / RTM_GETADDR messages: struct ifaddrmsg and the
 // IFA_* attributes (linux/if_addr.h). The codec only: the friendly API is in
 // addresses.ts.
-import { AttributeReader, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
-import { NetlinkDecodeError } from '../errors.js'
+import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { FieldTable, decodeSet, encodeSet, ip, s32, string, u32, u32Struct, u8 } from './attribute-set.js'
+import { MessageHeader } from './header.js'
 
 // enum in linux/if_addr.h
 export const IFA_UNSPEC = 0
@@ -51,6 +51,11 @@ export const RT_SCOPE_NOWHERE = 255
 export const INFINITY_LIFE_TIME = 0xffffffff
 
 export const IFADDRMSG_SIZE = 8
+
+/** struct ifaddrmsg, once: AddressMessage's header fields. */
+const IFADDRMSG = new MessageHeader<Omit<AddressMessage, 'attributes' | 'attributeOrder'>>('ifaddrmsg', IFADDRMSG_SIZE, [
+  ['family', 0, 'u8'], ['prefixLength', 1, 'u8'], ['flags', 2, 'u8'], ['scope', 3, 'u8'], ['index', 4, 'u32']
+])
 
 /** struct ifa_cacheinfo: lifetimes in seconds, timestamps in hundredths of a second since boot. */
 export interface AddressCacheInfo {
@@ -109,30 +114,15 @@ const FIELDS = new FieldTable<AddressAttributes>([
 
 /** Writes struct ifaddrmsg and the attributes (not the nlmsghdr). */
 export function encodeAddressMessage (w: NetlinkWriter, m: AddressMessage): void {
-  const off = w.reserve(IFADDRMSG_SIZE)
-  w.setU8(off, m.family)
-  w.setU8(off + 1, m.prefixLength)
-  w.setU8(off + 2, m.flags)
-  w.setU8(off + 3, m.scope)
-  w.setU32(off + 4, m.index)
+  IFADDRMSG.write(w, m)
   encodeSet(w, FIELDS, m.attributes, m.attributeOrder, undefined)
 }
 
 /** Decodes struct ifaddrmsg and its attributes from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeAddressMessage (buf: Uint8Array, start: number, end: number): AddressMessage {
-  if (start < 0 || end > buf.length || end - start < IFADDRMSG_SIZE) {
-    throw new NetlinkDecodeError(`ifaddrmsg needs ${IFADDRMSG_SIZE} bytes, the message has ${end - start}`, start)
-  }
+  const h = IFADDRMSG.read(buf, start, end)
   const order: number[] = []
-  return {
-    family: buf[start]!,
-    prefixLength: buf[start + 1]!,
-    flags: buf[start + 2]!,
-    scope: buf[start + 3]!,
-    index: readU32(buf, start + 4),
-    attributes: decodeSet(new AttributeReader(buf, start + IFADDRMSG_SIZE, end), FIELDS, {}, order, undefined),
-    attributeOrder: order
-  }
+  return Object.assign(h, { attributes: decodeSet(new AttributeReader(buf, start + IFADDRMSG_SIZE, end), FIELDS, {}, order, undefined), attributeOrder: order })
 }
 
 /** The effective flags: IFA_FLAGS when present, else the header's u8. */

@@ -17,9 +17,15 @@ import { VETH_INFO_PEER, type VethData } from './kinds/veth.js'
 import type { VlanData } from './kinds/vlan.js'
 import type { MacvlanData } from './kinds/macvlan.js'
 import type { VxlanData } from './kinds/vxlan.js'
+import { MessageHeader } from './header.js'
 
 /** sizeof(struct ifinfomsg) */
 export const IFINFOMSG_LEN = 16
+
+/** struct ifinfomsg, once: LinkMessage's header fields. */
+const IFINFOMSG = new MessageHeader<Omit<LinkMessage, 'attributes'>>('ifinfomsg', IFINFOMSG_LEN, [
+  ['family', 0, 'u8'], ['type', 2, 'u16'], ['index', 4, 's32'], ['flags', 8, 'u32'], ['change', 12, 'u32']
+])
 
 // Device flags (enum net_device_flags, linux/if.h)
 export const IFF_UP = 0x1
@@ -343,17 +349,8 @@ export interface LinkDecodeOptions {
  * Unknown attributes are kept as views into buf (not copied).
  */
 export function decodeLinkMessage (buf: Uint8Array, start: number, end: number, options?: LinkDecodeOptions): LinkMessage {
-  if (end - start < IFINFOMSG_LEN) throw new NetlinkDecodeError(`link message of ${end - start} bytes is shorter than struct ifinfomsg (16)`, start)
-  if (end > buf.length) throw new NetlinkDecodeError(`link message end ${end} is past the buffer (${buf.length} bytes)`, start)
-  const family = buf[start]!
-  return {
-    family,
-    type: buf[start + 2]! | (buf[start + 3]! << 8),
-    index: readU32(buf, start + 4) | 0,
-    flags: readU32(buf, start + 8),
-    change: readU32(buf, start + 12),
-    attributes: decodeLinkAttributes(buf, start + IFINFOMSG_LEN, end, family, options?.keepOrder === true)
-  }
+  const h = IFINFOMSG.read(buf, start, end)
+  return Object.assign(h, { attributes: decodeLinkAttributes(buf, start + IFINFOMSG_LEN, end, h.family, options?.keepOrder === true) })
 }
 
 // ---- the field tables ----
@@ -566,12 +563,7 @@ export function encodeLinkAttributes (w: NetlinkWriter, a: LinkAttributes): void
 
 /** Writes struct ifinfomsg and the attributes (not the nlmsghdr: see NetlinkWriter.beginMessage). */
 export function encodeLinkMessage (w: NetlinkWriter, m: LinkMessage): void {
-  const off = w.reserve(IFINFOMSG_LEN)
-  w.setU8(off, m.family)
-  w.setU16(off + 2, m.type)
-  w.setS32(off + 4, m.index)
-  w.setU32(off + 8, m.flags)
-  w.setU32(off + 12, m.change)
+  IFINFOMSG.write(w, m)
   encodeLinkAttributes(w, m.attributes)
 }
 

@@ -2,7 +2,7 @@
 // (which fixes the namespace). The request builders are pure functions,
 // exported so tests compare their bytes with iproute2's without a socket.
 import { NetlinkWriter } from '../attributes.js'
-import { NetlinkError, type OperationContext } from '../errors.js'
+import { NetlinkError } from '../errors.js'
 import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../message.js'
 import type { NetlinkSocket } from '../socket.js'
 import type { NetNamespace } from '../netns.js'

@@ -2,10 +2,10 @@
 // NDA_* attributes (linux/neighbour.h). The same messages carry ARP/NDP
 // entries (AF_INET, AF_INET6) and bridge FDB entries (AF_BRIDGE). The codec
 // only: the friendly API is in neighbours.ts.
-import { AttributeReader, readU16, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
-import { NetlinkDecodeError } from '../errors.js'
+import { AttributeReader, type NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { parseMAC } from '../addr.js'
 import { type Codec, FieldTable, be16, decodeSet, encodeSet, ip, raw, s32, u16, u32, u32Struct, u8 } from './attribute-set.js'
+import { MessageHeader } from './header.js'
 
 export const NDA_UNSPEC = 0
 export const NDA_DST = 1
@@ -50,6 +50,11 @@ export const NUD_NOARP = 0x40
 export const NUD_PERMANENT = 0x80
 
 export const NDMSG_SIZE = 12
+
+/** struct ndmsg, once: NeighbourMessage's header fields. */
+const NDMSG = new MessageHeader<Omit<NeighbourMessage, 'attributes' | 'attributeOrder'>>('ndmsg', NDMSG_SIZE, [
+  ['family', 0, 'u8'], ['index', 4, 's32'], ['state', 8, 'u16'], ['flags', 10, 'u8'], ['type', 11, 'u8']
+])
 
 /** NUD_* bit → name as iproute2 prints it. */
 export const NUD_NAMES: Array<[number, string]> = [
@@ -137,30 +142,15 @@ const FIELDS = new FieldTable<NeighbourAttributes>([
 
 /** Writes struct ndmsg and the attributes (not the nlmsghdr). */
 export function encodeNeighbourMessage (w: NetlinkWriter, m: NeighbourMessage): void {
-  const off = w.reserve(NDMSG_SIZE)
-  w.setU8(off, m.family)
-  w.setS32(off + 4, m.index)
-  w.setU16(off + 8, m.state)
-  w.setU8(off + 10, m.flags)
-  w.setU8(off + 11, m.type)
+  NDMSG.write(w, m)
   encodeSet(w, FIELDS, m.attributes, m.attributeOrder, undefined)
 }
 
 /** Decodes struct ndmsg and its attributes from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeNeighbourMessage (buf: Uint8Array, start: number, end: number): NeighbourMessage {
-  if (start < 0 || end > buf.length || end - start < NDMSG_SIZE) {
-    throw new NetlinkDecodeError(`ndmsg needs ${NDMSG_SIZE} bytes, the message has ${end - start}`, start)
-  }
+  const h = NDMSG.read(buf, start, end)
   const order: number[] = []
-  return {
-    family: buf[start]!,
-    index: readU32(buf, start + 4) | 0,
-    state: readU16(buf, start + 8),
-    flags: buf[start + 10]!,
-    type: buf[start + 11]!,
-    attributes: decodeSet(new AttributeReader(buf, start + NDMSG_SIZE, end), FIELDS, {}, order, undefined),
-    attributeOrder: order
-  }
+  return Object.assign(h, { attributes: decodeSet(new AttributeReader(buf, start + NDMSG_SIZE, end), FIELDS, {}, order, undefined), attributeOrder: order })
 }
 
 /** "REACHABLE", "PERMANENT", "NOARP|PERMANENT"…; "NONE" for 0. */

@@ -3,8 +3,8 @@
 // NHA_OP_FLAGS, 16-bit group weights). The codec only: the friendly API is
 // in nexthops.ts.
 import { AttributeReader, NLA_F_NESTED, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
-import { NetlinkDecodeError } from '../errors.js'
 import { type Codec, FieldTable, decodeSet, encodeSet, flag, ip, raw, u16, u32, u64 } from './attribute-set.js'
+import { MessageHeader } from './header.js'
 
 export const NHA_UNSPEC = 0
 export const NHA_ID = 1
@@ -43,6 +43,11 @@ export const NHA_OP_FLAG_DUMP_HW_STATS = 1 << 1
 export const NHA_OP_FLAG_RESP_GRP_RESVD_0 = 0x80000000
 
 export const NHMSG_SIZE = 8
+
+/** struct nhmsg, once: NexthopMessage's header fields. */
+const NHMSG = new MessageHeader<Omit<NexthopMessage, 'attributes' | 'attributeOrder'>>('nhmsg', NHMSG_SIZE, [
+  ['family', 0, 'u8'], ['scope', 1, 'u8'], ['protocol', 2, 'u8'], ['resvd', 3, 'u8'], ['flags', 4, 'u32']
+])
 export const NEXTHOP_GRP_SIZE = 8
 
 /** One struct nexthop_grp. */
@@ -178,28 +183,13 @@ const FIELDS = new FieldTable<NexthopAttributes>([
 
 /** Writes struct nhmsg and the attributes (not the nlmsghdr). */
 export function encodeNexthopMessage (w: NetlinkWriter, m: NexthopMessage): void {
-  const off = w.reserve(NHMSG_SIZE)
-  w.setU8(off, m.family)
-  w.setU8(off + 1, m.scope)
-  w.setU8(off + 2, m.protocol)
-  w.setU8(off + 3, m.resvd)
-  w.setU32(off + 4, m.flags)
+  NHMSG.write(w, m)
   encodeSet(w, FIELDS, m.attributes, m.attributeOrder, undefined)
 }
 
 /** Decodes struct nhmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeNexthopMessage (buf: Uint8Array, start: number, end: number): NexthopMessage {
-  if (start < 0 || end > buf.length || end - start < NHMSG_SIZE) {
-    throw new NetlinkDecodeError(`nhmsg needs ${NHMSG_SIZE} bytes, the message has ${end - start}`, start)
-  }
+  const h = NHMSG.read(buf, start, end)
   const order: number[] = []
-  return {
-    family: buf[start]!,
-    scope: buf[start + 1]!,
-    protocol: buf[start + 2]!,
-    resvd: buf[start + 3]!,
-    flags: readU32(buf, start + 4),
-    attributes: decodeSet(new AttributeReader(buf, start + NHMSG_SIZE, end), FIELDS, {}, order, undefined),
-    attributeOrder: order
-  }
+  return Object.assign(h, { attributes: decodeSet(new AttributeReader(buf, start + NHMSG_SIZE, end), FIELDS, {}, order, undefined), attributeOrder: order })
 }

@@ -10,6 +10,7 @@ import { NetlinkDecodeError } from '../errors.js'
 import { formatMAC, parseIP, parseMAC } from '../addr.js'
 import { AF_INET, AF_INET6, AF_MPLS } from './rtnetlink.js'
 import { type Codec, FieldTable, be16, decodeSet, encodeSet, ip, raw, u16, u32, u32Struct, u8 } from './attribute-set.js'
+import { MessageHeader } from './header.js'
 
 // rtm_type
 export const RTN_UNSPEC = 0
@@ -161,6 +162,12 @@ export const ICMPV6_ROUTER_PREF_MEDIUM = 0x0
 export const ICMPV6_ROUTER_PREF_HIGH = 0x1
 
 export const RTMSG_SIZE = 12
+
+/** struct rtmsg, once: RouteMessage's header fields. */
+const RTMSG = new MessageHeader<Omit<RouteMessage, 'attributes' | 'attributeOrder'>>('rtmsg', RTMSG_SIZE, [
+  ['family', 0, 'u8'], ['dstLength', 1, 'u8'], ['srcLength', 2, 'u8'], ['tos', 3, 'u8'], ['table', 4, 'u8'],
+  ['protocol', 5, 'u8'], ['scope', 6, 'u8'], ['type', 7, 'u8'], ['flags', 8, 'u32']
+])
 export const RTNEXTHOP_SIZE = 8
 export const RTA_CACHEINFO_SIZE = 32
 
@@ -478,16 +485,7 @@ const FIELDS = new FieldTable<RouteAttributes, RouteContext>([
 
 /** Writes struct rtmsg and the attributes (not the nlmsghdr). */
 export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
-  const off = w.reserve(RTMSG_SIZE)
-  w.setU8(off, m.family)
-  w.setU8(off + 1, m.dstLength)
-  w.setU8(off + 2, m.srcLength)
-  w.setU8(off + 3, m.tos)
-  w.setU8(off + 4, m.table)
-  w.setU8(off + 5, m.protocol)
-  w.setU8(off + 6, m.scope)
-  w.setU8(off + 7, m.type)
-  w.setU32(off + 8, m.flags)
+  RTMSG.write(w, m)
   encodeSet(w, FIELDS, m.attributes, m.attributeOrder, m)
 }
 
@@ -526,24 +524,9 @@ function readU64AsNumber (b: Uint8Array, o: number): number {
 
 /** Decodes struct rtmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeRouteMessage (buf: Uint8Array, start: number, end: number): RouteMessage {
-  if (start < 0 || end > buf.length || end - start < RTMSG_SIZE) {
-    throw new NetlinkDecodeError(`rtmsg needs ${RTMSG_SIZE} bytes, the message has ${end - start}`, start)
-  }
-  const family = buf[start]!
+  const h = RTMSG.read(buf, start, end)
   const order: number[] = []
-  return {
-    family,
-    dstLength: buf[start + 1]!,
-    srcLength: buf[start + 2]!,
-    tos: buf[start + 3]!,
-    table: buf[start + 4]!,
-    protocol: buf[start + 5]!,
-    scope: buf[start + 6]!,
-    type: buf[start + 7]!,
-    flags: readU32(buf, start + 8),
-    attributes: decodeSet(new AttributeReader(buf, start + RTMSG_SIZE, end), FIELDS, {}, order, { family }),
-    attributeOrder: order
-  }
+  return Object.assign(h, { attributes: decodeSet(new AttributeReader(buf, start + RTMSG_SIZE, end), FIELDS, {}, order, { family: h.family }), attributeOrder: order })
 }
 
 /** The route's table: RTA_TABLE when present, else rtm_table. */

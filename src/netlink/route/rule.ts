@@ -4,6 +4,7 @@
 import { AttributeReader, readU16, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
 import { type Codec, FieldTable, be32, be64, decodeSet, encodeSet, ip, string, u16, u32, u8 } from './attribute-set.js'
+import { MessageHeader } from './header.js'
 
 // enum in linux/fib_rules.h
 export const FRA_UNSPEC = 0
@@ -52,6 +53,12 @@ export const FIB_RULE_OIF_DETACHED = 0x10
 export const FIB_RULE_FIND_SADDR = 0x10000
 
 export const FIB_RULE_HDR_SIZE = 12
+
+/** struct fib_rule_hdr, once: RuleMessage's header fields. */
+const FIB_RULE_HDR = new MessageHeader<Omit<RuleMessage, 'attributes' | 'attributeOrder'>>('fib_rule_hdr', FIB_RULE_HDR_SIZE, [
+  ['family', 0, 'u8'], ['dstLength', 1, 'u8'], ['srcLength', 2, 'u8'], ['tos', 3, 'u8'], ['table', 4, 'u8'],
+  ['res1', 5, 'u8'], ['res2', 6, 'u8'], ['action', 7, 'u8'], ['flags', 8, 'u32']
+])
 
 /** struct fib_rule_uid_range / fib_rule_port_range: inclusive bounds. */
 export interface RuleRange {
@@ -165,38 +172,15 @@ const FIELDS = new FieldTable<RuleAttributes>([
 
 /** Writes struct fib_rule_hdr and the attributes (not the nlmsghdr). */
 export function encodeRuleMessage (w: NetlinkWriter, m: RuleMessage): void {
-  const off = w.reserve(FIB_RULE_HDR_SIZE)
-  w.setU8(off, m.family)
-  w.setU8(off + 1, m.dstLength)
-  w.setU8(off + 2, m.srcLength)
-  w.setU8(off + 3, m.tos)
-  w.setU8(off + 4, m.table)
-  w.setU8(off + 5, m.res1)
-  w.setU8(off + 6, m.res2)
-  w.setU8(off + 7, m.action)
-  w.setU32(off + 8, m.flags)
+  FIB_RULE_HDR.write(w, m)
   encodeSet(w, FIELDS, m.attributes, m.attributeOrder, undefined)
 }
 
 /** Decodes struct fib_rule_hdr and every attribute from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeRuleMessage (buf: Uint8Array, start: number, end: number): RuleMessage {
-  if (start < 0 || end > buf.length || end - start < FIB_RULE_HDR_SIZE) {
-    throw new NetlinkDecodeError(`fib_rule_hdr needs ${FIB_RULE_HDR_SIZE} bytes, the message has ${end - start}`, start)
-  }
+  const h = FIB_RULE_HDR.read(buf, start, end)
   const order: number[] = []
-  return {
-    family: buf[start]!,
-    dstLength: buf[start + 1]!,
-    srcLength: buf[start + 2]!,
-    tos: buf[start + 3]!,
-    table: buf[start + 4]!,
-    res1: buf[start + 5]!,
-    res2: buf[start + 6]!,
-    action: buf[start + 7]!,
-    flags: readU32(buf, start + 8),
-    attributes: decodeSet(new AttributeReader(buf, start + FIB_RULE_HDR_SIZE, end), FIELDS, {}, order, undefined),
-    attributeOrder: order
-  }
+  return Object.assign(h, { attributes: decodeSet(new AttributeReader(buf, start + FIB_RULE_HDR_SIZE, end), FIELDS, {}, order, undefined), attributeOrder: order })
 }
 
 /** The rule's table: FRA_TABLE when present, else frh.table. */
