@@ -2,8 +2,9 @@
 // (ifinfomsg, ifaddrmsg, rtmsg, ndmsg, fib_rule_hdr, nhmsg), described once
 // as a table of fields: its reader, its writer and its size check come from
 // it, as an attribute set's codecs come from its FieldTable.
-import { type NetlinkWriter, readU16, readU32 } from '../attributes.js'
+import { AttributeReader, type NetlinkWriter, type RawAttribute, readU16, readU32 } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
+import { type FieldTable, decodeSet, encodeSet } from './attribute-set.js'
 
 /** How a header field is stored (little-endian, host order on this kernel). */
 export type HeaderScalar = 'u8' | 'u16' | 'u32' | 's32'
@@ -57,4 +58,30 @@ function compileReader<T> (fields: ReadonlyArray<HeaderField<T>>): Reader<T> {
   const body = fields.map(([key, offset, type]) => `${JSON.stringify(key)}: ${read[type](String(offset))}`).join(',\n  ')
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('readU16', 'readU32', `return function readHeader (b, s) {\n  return {\n  ${body}\n  }\n}`)(readU16, readU32) as Reader<T>
+}
+
+/** A message of the route family as its codecs see it: the header's fields, then its attribute set and their order. */
+export type HeaderMessage<H, A> = H & { attributes: A, attributeOrder?: number[] }
+
+/**
+ * The codec of a message that is a fixed header and one attribute set
+ * (addresses, routes, neighbours, rules, nexthop objects): decode records
+ * the attributes' order, encode replays it. `context` gives the attribute
+ * codecs what they need from the header (a route's family).
+ */
+export function headerMessageCodec<H extends object, A extends { unknown?: RawAttribute[] }, C> (
+  header: MessageHeader<H>, fields: FieldTable<A, C>, context: (h: H) => C
+): { encode: (w: NetlinkWriter, m: HeaderMessage<H, A>) => void, decode: (buf: Uint8Array, start: number, end: number) => HeaderMessage<H, A> } {
+  return {
+    encode (w, m) {
+      header.write(w, m)
+      encodeSet(w, fields, m.attributes, m.attributeOrder, context(m))
+    },
+    decode (buf, start, end) {
+      const h = header.read(buf, start, end)
+      const attributeOrder: number[] = []
+      const attributes = decodeSet(new AttributeReader(buf, start + header.size, end), fields, {} as A, attributeOrder, context(h))
+      return Object.assign(h, { attributes, attributeOrder })
+    }
+  }
 }

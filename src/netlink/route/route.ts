@@ -10,7 +10,7 @@ import { NetlinkDecodeError } from '../errors.js'
 import { formatMAC, parseIP, parseMAC } from '../addr.js'
 import { AF_INET, AF_INET6, AF_MPLS } from './rtnetlink.js'
 import { type Codec, FieldTable, be16, decodeSet, encodeSet, ip, raw, u16, u32, u32Struct, u8 } from './attribute-set.js'
-import { MessageHeader } from './header.js'
+import { MessageHeader, headerMessageCodec } from './header.js'
 
 // rtm_type
 export const RTN_UNSPEC = 0
@@ -483,10 +483,11 @@ const FIELDS = new FieldTable<RouteAttributes, RouteContext>([
   { type: RTA_MULTIPATH, key: 'multipath', codec: multipath }
 ])
 
+const CODEC = headerMessageCodec(RTMSG, FIELDS, h => ({ family: h.family }))
+
 /** Writes struct rtmsg and the attributes (not the nlmsghdr). */
 export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
-  RTMSG.write(w, m)
-  encodeSet(w, FIELDS, m.attributes, m.attributeOrder, m)
+  CODEC.encode(w, m)
 }
 
 // ---- decoding helpers (shared by both decoders) ----
@@ -524,9 +525,7 @@ function readU64AsNumber (b: Uint8Array, o: number): number {
 
 /** Decodes struct rtmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
 export function decodeRouteMessage (buf: Uint8Array, start: number, end: number): RouteMessage {
-  const h = RTMSG.read(buf, start, end)
-  const order: number[] = []
-  return Object.assign(h, { attributes: decodeSet(new AttributeReader(buf, start + RTMSG_SIZE, end), FIELDS, {}, order, { family: h.family }), attributeOrder: order })
+  return CODEC.decode(buf, start, end)
 }
 
 /** The route's table: RTA_TABLE when present, else rtm_table. */
