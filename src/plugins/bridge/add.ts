@@ -14,7 +14,7 @@ import type { NetlinkHandle } from '../../netlink/handle.js'
 import { NetNamespace } from '../../netlink/netns.js'
 import type { Link, LinkRef } from '../../netlink/route/links.js'
 import { checkAddOptions, loadBridgeConfig, type BridgeConfig } from './config.js'
-import { closeHandles, openHandles } from './session.js'
+import { closeHandles, openHandles, openSandbox } from './session.js'
 import { attachHostPort, createVethPair, ensureBridge, setupGateways, waitPortUp } from './host.js'
 import { calcGateways, type GatewayPlan } from './gateways.js'
 import { configureContainer, raSysctls, writeSysctls } from './container.js'
@@ -210,12 +210,7 @@ export async function add (ctx: PluginContext): Promise<Result> {
   // An L2 result has no IP, which 0.1.0/0.2.0 cannot express: refuse before touching anything.
   if (!l3 && resultFamily(ctx.cniVersion) === '020') throw new Error('cannot convert: no valid IP addresses')
 
-  let sandbox: NetNamespace
-  try {
-    sandbox = NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
-  } catch (err) {
-    throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
-  }
+  const sandbox = openSandbox(ctx)
   let host: NetlinkHandle | undefined
   let container: NetlinkHandle | undefined
   let nft: NftService | undefined

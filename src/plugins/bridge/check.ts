@@ -4,7 +4,6 @@
 import type { PluginContext } from '../../cni/skel.js'
 import { delegateCheck, delegateOptionsOf } from '../../cni/invoke.js'
 import type { Interface, Result } from '../../cni/result.js'
-import { NetNamespace } from '../../netlink/netns.js'
 import { IFF_PROMISC } from '../../netlink/route/link.js'
 import type { Link } from '../../netlink/route/links.js'
 import { RT_TABLE_MAIN } from '../../netlink/route/route.js'
@@ -12,12 +11,11 @@ import { AF_INET, AF_INET6 } from '../../netlink/route/rtnetlink.js'
 import { loadBridgeConfig, type BridgeConfig } from './config.js'
 import { envMac } from './add.js'
 import type { NetlinkHandle } from '../../netlink/handle.js'
-import { closeHandles, openHandles } from './session.js'
+import { closeHandles, openHandles, openSandbox } from './session.js'
 import { canonicalPrefix, formatAddress, isIPv4Text, parseIP } from '../../netlink/addr.js'
 import { checkBridgeState, checkContainerMTU, checkRouterAdvertisements, configuredMTU } from './check-state.js'
 import { checkAttachmentRules, hostVethHint } from './check-rules.js'
 
-const q = JSON.stringify
 
 async function findLink (h: NetlinkHandle, intf: Interface, expectInSandbox: boolean): Promise<Link> {
   if (intf.name === '') throw new Error('Interface name missing ')
@@ -101,12 +99,7 @@ function sameCIDR (a: string, b: string): boolean {
 
 export async function check (ctx: PluginContext): Promise<void> {
   const conf = await loadBridgeConfig(ctx.config, envMac(ctx.cniArgs))
-  let sandbox
-  try {
-    sandbox = NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
-  } catch (err) {
-    throw new Error(`failed to open netns ${q(ctx.netns)}: ${(err as Error).message}`, { cause: err })
-  }
+  const sandbox = openSandbox(ctx)
   let host: NetlinkHandle | undefined
   let container: NetlinkHandle | undefined
   try {

@@ -11,7 +11,8 @@
 // and nothing but the socket itself (its port and options) outlives a run.
 import { NetlinkHandle } from '../../netlink/handle.js'
 import type { NetlinkSocket } from '../../netlink/socket.js'
-import type { NetNamespace } from '../../netlink/netns.js'
+import { NetNamespace } from '../../netlink/netns.js'
+import type { PluginContext } from '../../cni/skel.js'
 
 /**
  * Opens the handle of a namespace (the caller's when absent). `strictCheck`
@@ -67,4 +68,13 @@ export function keepOwnNamespaceSockets (max: number): void {
     warm ??= { strict: [], plain: [] }
   }
   warmMax = Math.max(0, max)
+}
+
+/** The container's namespace (CNI_NETNS as the caller sees it), checked to be one; the error names the path. */
+export function openSandbox (ctx: PluginContext): NetNamespace {
+  try {
+    return NetNamespace.openVerified(ctx.caller.path(ctx.netns), ctx.netns)
+  } catch (err) {
+    throw new Error(`failed to open netns ${JSON.stringify(ctx.netns)}: ${(err as Error).message}`, { cause: err })
+  }
 }
