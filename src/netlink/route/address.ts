@@ -1,9 +1,9 @@
 // RTM_NEWADDR / RTM_DELADDR / RTM_GETADDR messages: struct ifaddrmsg and the
 // IFA_* attributes (linux/if_addr.h). The codec only: the friendly API is in
 // addresses.ts.
-import { type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import type { RawAttribute } from '../attributes.js'
 import { FieldTable, ip, s32, string, u32, u32Struct, u8 } from './attribute-set.js'
-import { MessageHeader, headerMessageCodec } from './header.js'
+import { type MessageCodec, MessageHeader, headerMessageCodec } from './header.js'
 
 // enum in linux/if_addr.h
 export const IFA_UNSPEC = 0
@@ -112,17 +112,11 @@ const FIELDS = new FieldTable<AddressAttributes>([
   { type: IFA_TARGET_NETNSID, key: 'targetNetnsId', codec: s32 }
 ])
 
-const CODEC = headerMessageCodec(IFADDRMSG, FIELDS, () => undefined)
-
-/** Writes struct ifaddrmsg and the attributes (not the nlmsghdr). */
-export function encodeAddressMessage (w: NetlinkWriter, m: AddressMessage): void {
-  CODEC.encode(w, m)
-}
-
-/** Decodes struct ifaddrmsg and its attributes from buf[start, end) (the payload after the nlmsghdr). */
-export function decodeAddressMessage (buf: Uint8Array, start: number, end: number): AddressMessage {
-  return CODEC.decode(buf, start, end)
-}
+/**
+ * encodeAddressMessage(w, m) writes struct ifaddrmsg and the attributes (not the nlmsghdr);
+ * decodeAddressMessage(buf, start, end) reads them back from the payload after the nlmsghdr.
+ */
+export const { encode: encodeAddressMessage, decode: decodeAddressMessage }: MessageCodec<AddressMessage> = headerMessageCodec(IFADDRMSG, FIELDS, () => undefined)
 
 /** The effective flags: IFA_FLAGS when present, else the header's u8. */
 export function addressFlags (m: AddressMessage): number {

@@ -63,6 +63,12 @@ function compileReader<T> (fields: ReadonlyArray<HeaderField<T>>): Reader<T> {
 /** A message of the route family as its codecs see it: the header's fields, then its attribute set and their order. */
 export type HeaderMessage<H, A> = H & { attributes: A, attributeOrder?: number[] }
 
+/** Encoder and decoder of one message type (the payload after the nlmsghdr). */
+export interface MessageCodec<M> {
+  encode: (w: NetlinkWriter, m: M) => void
+  decode: (buf: Uint8Array, start: number, end: number) => M
+}
+
 /**
  * The codec of a message that is a fixed header and one attribute set
  * (addresses, routes, neighbours, rules, nexthop objects): decode records
@@ -71,7 +77,7 @@ export type HeaderMessage<H, A> = H & { attributes: A, attributeOrder?: number[]
  */
 export function headerMessageCodec<H extends object, A extends { unknown?: RawAttribute[] }, C> (
   header: MessageHeader<H>, fields: FieldTable<A, C>, context: (h: H) => C
-): { encode: (w: NetlinkWriter, m: HeaderMessage<H, A>) => void, decode: (buf: Uint8Array, start: number, end: number) => HeaderMessage<H, A> } {
+): MessageCodec<HeaderMessage<H, A>> {
   return {
     encode (w, m) {
       header.write(w, m)

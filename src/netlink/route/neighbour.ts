@@ -2,10 +2,10 @@
 // NDA_* attributes (linux/neighbour.h). The same messages carry ARP/NDP
 // entries (AF_INET, AF_INET6) and bridge FDB entries (AF_BRIDGE). The codec
 // only: the friendly API is in neighbours.ts.
-import { type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import type { RawAttribute } from '../attributes.js'
 import { parseMAC } from '../addr.js'
 import { type Codec, FieldTable, be16, ip, raw, s32, u16, u32, u32Struct, u8 } from './attribute-set.js'
-import { MessageHeader, headerMessageCodec } from './header.js'
+import { type MessageCodec, MessageHeader, headerMessageCodec } from './header.js'
 
 export const NDA_UNSPEC = 0
 export const NDA_DST = 1
@@ -140,17 +140,11 @@ const FIELDS = new FieldTable<NeighbourAttributes>([
   { type: NDA_NDM_FLAGS_MASK, key: 'flagsMask', codec: u8 }
 ])
 
-const CODEC = headerMessageCodec(NDMSG, FIELDS, () => undefined)
-
-/** Writes struct ndmsg and the attributes (not the nlmsghdr). */
-export function encodeNeighbourMessage (w: NetlinkWriter, m: NeighbourMessage): void {
-  CODEC.encode(w, m)
-}
-
-/** Decodes struct ndmsg and its attributes from buf[start, end) (the payload after the nlmsghdr). */
-export function decodeNeighbourMessage (buf: Uint8Array, start: number, end: number): NeighbourMessage {
-  return CODEC.decode(buf, start, end)
-}
+/**
+ * encodeNeighbourMessage(w, m) writes struct ndmsg and the attributes (not the nlmsghdr);
+ * decodeNeighbourMessage(buf, start, end) reads them back from the payload after the nlmsghdr.
+ */
+export const { encode: encodeNeighbourMessage, decode: decodeNeighbourMessage }: MessageCodec<NeighbourMessage> = headerMessageCodec(NDMSG, FIELDS, () => undefined)
 
 /** "REACHABLE", "PERMANENT", "NOARP|PERMANENT"…; "NONE" for 0. */
 export function neighbourStateToString (state: number): string {

@@ -2,9 +2,9 @@
 // and the NHA_* attributes (linux/nexthop.h, with what 6.12+ kernels add:
 // NHA_OP_FLAGS, 16-bit group weights). The codec only: the friendly API is
 // in nexthops.ts.
-import { NLA_F_NESTED, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { NLA_F_NESTED, readU32, type RawAttribute } from '../attributes.js'
 import { type Codec, FieldTable, decodeSet, encodeSet, flag, ip, raw, u16, u32, u64 } from './attribute-set.js'
-import { MessageHeader, headerMessageCodec } from './header.js'
+import { type MessageCodec, MessageHeader, headerMessageCodec } from './header.js'
 
 export const NHA_UNSPEC = 0
 export const NHA_ID = 1
@@ -181,14 +181,9 @@ const FIELDS = new FieldTable<NexthopAttributes>([
   { type: NHA_HW_STATS_USED, key: 'hwStatsUsed', codec: u32 }
 ])
 
-const CODEC = headerMessageCodec(NHMSG, FIELDS, () => undefined)
+/**
+ * encodeNexthopMessage(w, m) writes struct nhmsg and the attributes (not the nlmsghdr);
+ * decodeNexthopMessage(buf, start, end) reads them back from the payload after the nlmsghdr.
+ */
+export const { encode: encodeNexthopMessage, decode: decodeNexthopMessage }: MessageCodec<NexthopMessage> = headerMessageCodec(NHMSG, FIELDS, () => undefined)
 
-/** Writes struct nhmsg and the attributes (not the nlmsghdr). */
-export function encodeNexthopMessage (w: NetlinkWriter, m: NexthopMessage): void {
-  CODEC.encode(w, m)
-}
-
-/** Decodes struct nhmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
-export function decodeNexthopMessage (buf: Uint8Array, start: number, end: number): NexthopMessage {
-  return CODEC.decode(buf, start, end)
-}

@@ -10,7 +10,7 @@ import { NetlinkDecodeError } from '../errors.js'
 import { formatMAC, parseIP, parseMAC } from '../addr.js'
 import { AF_INET, AF_INET6, AF_MPLS } from './rtnetlink.js'
 import { type Codec, FieldTable, be16, decodeSet, encodeSet, ip, raw, u16, u32, u32Struct, u8 } from './attribute-set.js'
-import { MessageHeader, headerMessageCodec } from './header.js'
+import { type MessageCodec, MessageHeader, headerMessageCodec } from './header.js'
 
 // rtm_type
 export const RTN_UNSPEC = 0
@@ -483,12 +483,11 @@ const FIELDS = new FieldTable<RouteAttributes, RouteContext>([
   { type: RTA_MULTIPATH, key: 'multipath', codec: multipath }
 ])
 
-const CODEC = headerMessageCodec(RTMSG, FIELDS, h => ({ family: h.family }))
-
-/** Writes struct rtmsg and the attributes (not the nlmsghdr). */
-export function encodeRouteMessage (w: NetlinkWriter, m: RouteMessage): void {
-  CODEC.encode(w, m)
-}
+/**
+ * encodeRouteMessage(w, m) writes struct rtmsg and the attributes (not the nlmsghdr);
+ * decodeRouteMessage(buf, start, end) reads them back from the payload after the nlmsghdr.
+ */
+export const { encode: encodeRouteMessage, decode: decodeRouteMessage }: MessageCodec<RouteMessage> = headerMessageCodec(RTMSG, FIELDS, h => ({ family: h.family }))
 
 // ---- decoding helpers (shared by both decoders) ----
 
@@ -521,11 +520,6 @@ function destinationText (family: number, b: Uint8Array, off: number, len: numbe
 
 function readU64AsNumber (b: Uint8Array, o: number): number {
   return u32At(b, o) + u32At(b, o + 4) * 0x100000000
-}
-
-/** Decodes struct rtmsg and every attribute from buf[start, end) (the payload after the nlmsghdr). */
-export function decodeRouteMessage (buf: Uint8Array, start: number, end: number): RouteMessage {
-  return CODEC.decode(buf, start, end)
 }
 
 /** The route's table: RTA_TABLE when present, else rtm_table. */

@@ -1,10 +1,10 @@
 // RTM_NEWRULE / RTM_DELRULE / RTM_GETRULE messages: struct fib_rule_hdr and
 // the FRA_* attributes (linux/fib_rules.h, with the ones 6.15+ kernels add).
 // The codec only: the friendly API is in rules.ts.
-import { readU16, readU32, type NetlinkWriter, type RawAttribute } from '../attributes.js'
+import { readU16, readU32, type RawAttribute } from '../attributes.js'
 import { NetlinkDecodeError } from '../errors.js'
 import { type Codec, FieldTable, be32, be64, ip, string, u16, u32, u8 } from './attribute-set.js'
-import { MessageHeader, headerMessageCodec } from './header.js'
+import { type MessageCodec, MessageHeader, headerMessageCodec } from './header.js'
 
 // enum in linux/fib_rules.h
 export const FRA_UNSPEC = 0
@@ -170,17 +170,11 @@ const FIELDS = new FieldTable<RuleAttributes>([
   { type: FRA_DPORT_MASK, key: 'dportMask', codec: u16 }
 ])
 
-const CODEC = headerMessageCodec(FIB_RULE_HDR, FIELDS, () => undefined)
-
-/** Writes struct fib_rule_hdr and the attributes (not the nlmsghdr). */
-export function encodeRuleMessage (w: NetlinkWriter, m: RuleMessage): void {
-  CODEC.encode(w, m)
-}
-
-/** Decodes struct fib_rule_hdr and every attribute from buf[start, end) (the payload after the nlmsghdr). */
-export function decodeRuleMessage (buf: Uint8Array, start: number, end: number): RuleMessage {
-  return CODEC.decode(buf, start, end)
-}
+/**
+ * encodeRuleMessage(w, m) writes struct fib_rule_hdr and the attributes (not the nlmsghdr);
+ * decodeRuleMessage(buf, start, end) reads them back from the payload after the nlmsghdr.
+ */
+export const { encode: encodeRuleMessage, decode: decodeRuleMessage }: MessageCodec<RuleMessage> = headerMessageCodec(FIB_RULE_HDR, FIELDS, () => undefined)
 
 /** The rule's table: FRA_TABLE when present, else frh.table. */
 export function ruleTable (m: RuleMessage): number {
