@@ -9,18 +9,31 @@
 // the number of pods (quick local runs). Measured on the 2-core machine:
 // ~200-290 ms per cycle at saturation (3.5-5 min), while one ADD or DEL alone
 // takes ~80 ms; adding pods beyond 6 gains little.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { links, setupEnv, skipReason } from '../helpers/bridge.js'
+import { links, setupEnv, skipReason, type Env } from '../helpers/bridge.js'
 import { ourRules, recordFiles, SHARED_ONLY } from '../helpers/attachments.js'
-import { execRunner, runChurn } from '../helpers/churn.js'
+import { execRunner, runChurn, type ChurnRunner, type ChurnStats } from '../helpers/churn.js'
 import { startAgent } from '../helpers/agent.js'
 
 const skip = skipReason()
 if (skip !== undefined) t.plan(0, skip)
 
 const CYCLES = Number(process.env.TSCNI_CHURN_CYCLES ?? 1000)
+
+/** What both churns end with: every DEL done, no address held twice, and after GC nothing of ours left on the node. */
+async function nothingLeft (t: Test, stats: ChurnStats, env: Env, runner: ChurnRunner): Promise<void> {
+  t.same(stats.failedDels, [], 'every DEL succeeded')
+  t.same(stats.duplicates, [], 'no address was ever held by two live attachments')
+  const gc = await runner.gc([])
+  t.equal(gc.code, 0, `GC with no valid attachment${gc.code !== 0 ? `: ${gc.stdout}` : ''}`)
+  t.same(readdirSync(join(env.dataDir, 'tnet')).filter(f => f !== 'lock' && !f.startsWith('last_reserved_ip.')), [], 'the dataDir holds only the lock and last_reserved_ip.*')
+  t.same(readdirSync(join(env.dataDir, '.tscni')).sort(), ['tnet.boot', 'tnet.index'], 'beside it only our index and boot record: no temp file')
+  t.same(links(env.node).map(l => l.ifname).sort(), ['lo', 'tbr0'], 'no link but the bridge')
+  t.same(ourRules(env.node), SHARED_ONLY, 'no rule or chain but the shared tables and chains')
+  t.same(recordFiles(env.stateDir), {}, 'no attachment record')
+}
 
 t.test(`${CYCLES} ADD/DEL cycles with kill -9, exec path: nothing left`, async t => {
   const env = setupEnv(t, 'churn')
@@ -31,16 +44,7 @@ t.test(`${CYCLES} ADD/DEL cycles with kill -9, exec path: nothing left`, async t
   t.equal(stats.cycles, CYCLES)
   t.ok(stats.killed > 0, 'some ADDs were killed')
   t.same(stats.failedAdds, [], 'every ADD that was not killed succeeded')
-  t.same(stats.failedDels, [], 'every DEL succeeded')
-  t.same(stats.duplicates, [], 'no address was ever held by two live attachments')
-
-  const gc = await runner.gc([])
-  t.equal(gc.code, 0, `GC with no valid attachment${gc.code !== 0 ? `: ${gc.stdout}` : ''}`)
-  t.same(readdirSync(join(env.dataDir, 'tnet')).filter(f => f !== 'lock' && !f.startsWith('last_reserved_ip.')), [], 'the dataDir holds only the lock and last_reserved_ip.*')
-  t.same(readdirSync(join(env.dataDir, '.tscni')).sort(), ['tnet.boot', 'tnet.index'], 'beside it only our index and boot record: no temp file')
-  t.same(links(env.node).map(l => l.ifname).sort(), ['lo', 'tbr0'], 'no link but the bridge')
-  t.same(ourRules(env.node), SHARED_ONLY, 'no rule or chain but the shared tables and chains')
-  t.same(recordFiles(env.stateDir), {}, 'no attachment record')
+  await nothingLeft(t, stats, env, runner)
 })
 
 t.test(`${CYCLES} ADD/DEL cycles with kill -9 through the agent, and the agent itself killed -9 once: nothing left`, async t => {
@@ -75,14 +79,5 @@ t.test(`${CYCLES} ADD/DEL cycles with kill -9 through the agent, and the agent i
   t.comment(`${stats.cycles} cycles in ${(stats.ms / 1000).toFixed(1)} s: ${stats.killed} clients killed (${stats.orphaned} pods without DEL); the first agent served ${servedBefore}+ ADDs before its kill -9, the second ${servedAfter}; ${retried} DEL(s) retried after code 11; mean ADD ${stats.meanAddMs} ms, DEL ${stats.meanDelMs} ms`)
   t.ok(servedBefore > 0 && servedAfter > 0, 'both agents served ADDs')
   t.same(stats.failedAdds.filter(f => !/code": 11/.test(f)), [], 'every ADD that was not killed succeeded (or was cut short by the agent\'s death: code 11)')
-  t.same(stats.failedDels, [], 'every DEL succeeded')
-  t.same(stats.duplicates, [], 'no address was ever held by two live attachments')
-
-  const gc = await runner.gc([])
-  t.equal(gc.code, 0, `GC with no valid attachment${gc.code !== 0 ? `: ${gc.stdout}` : ''}`)
-  t.same(readdirSync(join(env.dataDir, 'tnet')).filter(f => f !== 'lock' && !f.startsWith('last_reserved_ip.')), [], 'the dataDir holds only the lock and last_reserved_ip.*')
-  t.same(readdirSync(join(env.dataDir, '.tscni')).sort(), ['tnet.boot', 'tnet.index'], 'no temp file')
-  t.same(links(env.node).map(l => l.ifname).sort(), ['lo', 'tbr0'], 'no link but the bridge')
-  t.same(ourRules(env.node), SHARED_ONLY, 'no rule or chain but the shared tables and chains')
-  t.same(recordFiles(env.stateDir), {}, 'no attachment record')
+  await nothingLeft(t, stats, env, runner)
 })
