@@ -2,7 +2,7 @@
 // npm run bench:decode — dump-and-decode speed of the rtnetlink library.
 // In a namespace it creates (and removes): 1,000 veth pairs and 100,000
 // routes. Each round, interleaved: our RouteService/LinkService list (dump +
-// decode into plain objects), the `netlink` package's own rt decoder
+// decode into route objects), the `netlink` package's own rt decoder
 // (getRoutes/getLinks) in this same process, and a whole `ip -j route show
 // table all` process. Medians over the rounds.
 import { spawnSync } from 'node:child_process'

@@ -14,7 +14,7 @@ try {
   await h.addresses.add({ index: br0.index, address: '10.1.0.1/24' })
   await h.routes.add({ dst: '10.9.0.0/16', gateway: '10.1.0.254', table: 1000 })
   await h.rules.add({ priority: 100, src: '10.1.0.0/24', table: 1000 })
-  const routes = await h.routes.list({ family: AF_INET, table: 1000 }) // plain objects, addresses as strings
+  const routes = await h.routes.list({ family: AF_INET, table: 1000 }) // objects with what each route carries, addresses as strings
   console.log(routes.map(r => `${r.dst} via ${r.gateway} table ${r.table}`))
   try {
     await h.links.createBridge({ name: 'br0' })
