@@ -566,10 +566,11 @@ export interface RouteNextHop {
 
 /**
  * A route. family, dst, tos, table, protocol, scope, type, flags, gateway
- * and oif are own properties of every route, in that order (a table's
- * routes share one hidden class); every other field is an own property only
- * of the routes that carry it and reads undefined on the rest. Object.keys
- * and JSON.stringify show what the kernel sent.
+ * and oif are own properties of every route, in that order; every other
+ * field is an own property only of the routes that carry it, set in one
+ * order (routes that carry the same fields share one hidden class), and
+ * reads undefined on the rest. Object.keys and JSON.stringify show what the
+ * kernel sent.
  */
 export interface Route {
   family: number
